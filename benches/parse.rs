@@ -1,0 +1,2 @@
+//! Benchmarks (filled in with the parser benchmarks).
+fn main() {}

@@ -1,0 +1,1022 @@
+//! The typed CIL syntax tree.
+//!
+//! One [`Statement`] variant per keyword family, each wrapping its own
+//! struct. Every struct carries the [`Span`] it was parsed from (ignored by
+//! equality) and documents the CIL it stands for.
+
+pub mod expr;
+pub mod names;
+
+use std::fmt;
+
+use crate::span::Span;
+pub use expr::{Expr, PermxValue, Radix, Term};
+pub use names::{Name, QString, Ref};
+
+/// Defines a statement whose arguments have a fixed shape: the struct, its
+/// keyword and usage, and its parse and print through [`crate::parse::Arg`].
+macro_rules! simple_statements {
+    ($(
+        $(#[$doc:meta])*
+        $ty:ident $kw:literal $usage:literal {
+            $( $(#[$fdoc:meta])* $field:ident : $fty:ty ),* $(,)?
+        }
+    )*) => {$(
+        $(#[$doc])*
+        #[doc = ""]
+        #[doc = concat!("CIL: `", $usage, "`")]
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+        pub struct $ty {
+            $( $(#[$fdoc])* pub $field: $fty, )*
+            /// Where it was parsed from ([`Span::DUMMY`] when built in code).
+            #[cfg_attr(feature = "serde", serde(skip))]
+            pub span: Span,
+        }
+
+        impl $ty {
+            /// The statement's keyword.
+            pub const KEYWORD: &'static str = $kw;
+            /// The statement's form, as error messages show it.
+            pub const USAGE: &'static str = $usage;
+        }
+
+        impl crate::parse::SimpleStatement for $ty {
+            const KEYWORD: &'static str = $kw;
+            fn parse_args(cx: &crate::parse::Cx<'_, '_>, list: usize) -> crate::error::DResult<Self> {
+                let mut args = cx.args(list, $kw, $usage, &[$(<$fty as crate::parse::Arg>::OPTIONAL),*])?;
+                Ok($ty {
+                    $( $field: args.next_arg::<$fty>(cx)?, )*
+                    span: cx.span(list),
+                })
+            }
+            fn print_args(&self, p: &mut crate::print::Printer) {
+                $( crate::parse::Arg::print(&self.$field, p); )*
+            }
+        }
+    )*};
+}
+
+/// A whole CIL file: statements, comments and line marks in order.
+///
+/// `Display` prints the canonical text; `FromStr` parses.
+///
+/// ```
+/// let policy: cilgen::Policy = "(type  process )(allow process self (tun_socket (attach_queue)))".parse()?;
+/// assert_eq!(
+///     policy.to_string(),
+///     "(type process)\n(allow process self (tun_socket (attach_queue)))\n"
+/// );
+/// # Ok::<(), cilgen::ParseError>(())
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Policy {
+    /// Top-level statements in source order.
+    pub statements: Vec<Statement>,
+}
+
+impl Policy {
+    /// An empty policy.
+    pub fn new() -> Policy {
+        Policy::default()
+    }
+
+    /// Appends a statement.
+    pub fn push(&mut self, s: impl Into<Statement>) -> &mut Policy {
+        self.statements.push(s.into());
+        self
+    }
+
+    /// Every statement, containers' contents included, depth first.
+    pub fn walk(&self) -> Walk<'_> {
+        Walk {
+            stack: vec![self.statements.iter()],
+        }
+    }
+}
+
+impl FromIterator<Statement> for Policy {
+    fn from_iter<I: IntoIterator<Item = Statement>>(iter: I) -> Policy {
+        Policy {
+            statements: iter.into_iter().collect(),
+        }
+    }
+}
+
+impl fmt::Display for Policy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&crate::print::print_body(&self.statements))
+    }
+}
+
+/// Depth-first iterator over statements, from [`Policy::walk`].
+pub struct Walk<'a> {
+    stack: Vec<std::slice::Iter<'a, Statement>>,
+}
+
+impl<'a> Iterator for Walk<'a> {
+    type Item = &'a Statement;
+    fn next(&mut self) -> Option<&'a Statement> {
+        loop {
+            let top = self.stack.last_mut()?;
+            match top.next() {
+                Some(s) => {
+                    for body in s.bodies().into_iter().rev() {
+                        self.stack.push(body.iter());
+                    }
+                    return Some(s);
+                }
+                None => {
+                    self.stack.pop();
+                }
+            }
+        }
+    }
+}
+
+/// A comment on its own line: `; text`. `text` is what follows the first
+/// `;` and holds no line break.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Comment {
+    text: String,
+    /// Where it was parsed from.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub span: Span,
+}
+
+impl Comment {
+    /// A comment; `text` follows the `;` as given (so `" why"` prints
+    /// `; why`). Fails on a line break.
+    pub fn new(text: impl Into<String>) -> Result<Comment, crate::error::NameError> {
+        let text = text.into();
+        if let Some(ch) = text.chars().find(|c| matches!(c, '\n' | '\r')) {
+            return Err(crate::error::NameError::StringChar { ch });
+        }
+        Ok(Comment {
+            text,
+            span: Span::DUMMY,
+        })
+    }
+
+    /// `; text` with one space after the `;`, the usual look.
+    pub fn line(text: &str) -> Result<Comment, crate::error::NameError> {
+        Comment::new(if text.is_empty() {
+            String::new()
+        } else {
+            format!(" {text}")
+        })
+    }
+
+    pub(crate) fn parsed(text: &str, span: Span) -> Comment {
+        Comment {
+            text: text.to_string(),
+            span,
+        }
+    }
+
+    /// What follows the `;`.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+}
+
+/// A source line mark, `;;* lms LINE PATH`, `;;* lmx LINE PATH` or
+/// `;;* lme`, as high-level language compilers emit them. Always printed at
+/// column 0, where secilc recognizes them.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum LineMark {
+    /// `lms` (not expanded) or `lmx` (expanded): following statements come
+    /// from `path` starting at `line`.
+    Start {
+        /// `lmx` rather than `lms`.
+        expanded: bool,
+        /// The original line.
+        line: u32,
+        /// The original file.
+        path: QString,
+        /// Where it was parsed from.
+        #[cfg_attr(feature = "serde", serde(skip))]
+        span: Span,
+    },
+    /// `lme`: the end of the innermost open mark.
+    End {
+        /// Where it was parsed from.
+        #[cfg_attr(feature = "serde", serde(skip))]
+        span: Span,
+    },
+}
+
+/// The kind of an access-vector rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum AvKind {
+    /// `allow`
+    Allow,
+    /// `auditallow`
+    AuditAllow,
+    /// `dontaudit`
+    DontAudit,
+    /// `neverallow`
+    NeverAllow,
+    /// `deny` (libsepol 3.6+)
+    Deny,
+}
+
+impl AvKind {
+    /// The keyword.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            AvKind::Allow => "allow",
+            AvKind::AuditAllow => "auditallow",
+            AvKind::DontAudit => "dontaudit",
+            AvKind::NeverAllow => "neverallow",
+            AvKind::Deny => "deny",
+        }
+    }
+}
+
+/// The kind of an extended-permission rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum AvxKind {
+    /// `allowx`
+    Allow,
+    /// `auditallowx`
+    AuditAllow,
+    /// `dontauditx`
+    DontAudit,
+    /// `neverallowx`
+    NeverAllow,
+}
+
+impl AvxKind {
+    /// The keyword.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            AvxKind::Allow => "allowx",
+            AvxKind::AuditAllow => "auditallowx",
+            AvxKind::DontAudit => "dontauditx",
+            AvxKind::NeverAllow => "neverallowx",
+        }
+    }
+}
+
+/// The class-permission argument of a rule: a named `classpermission` or
+/// one anonymous `(CLASS (PERMS...))` whose permissions may be an expression.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum ClassPerms {
+    /// A named `classpermission`.
+    Named(Ref),
+    /// `(CLASS (PERM ...))` or `(CLASS (and (all) (not (PERM))))`.
+    Anonymous {
+        /// The class (or class map).
+        class: Ref,
+        /// The permissions.
+        perms: Expr,
+    },
+}
+
+impl ClassPerms {
+    /// `(class (perm ...))` with a plain list of permissions.
+    pub fn new(class: Ref, perms: impl IntoIterator<Item = Ref>) -> ClassPerms {
+        ClassPerms::Anonymous {
+            class,
+            perms: Expr::list(perms),
+        }
+    }
+}
+
+/// The kind of an extended permission.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum PermxKind {
+    /// `ioctl`
+    Ioctl,
+    /// `nlmsg` (libsepol 3.8+)
+    Nlmsg,
+}
+
+impl PermxKind {
+    /// The keyword.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            PermxKind::Ioctl => "ioctl",
+            PermxKind::Nlmsg => "nlmsg",
+        }
+    }
+}
+
+/// An extended permission set: `(ioctl CLASS (VALUES...))`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Permx {
+    /// `ioctl` or `nlmsg`.
+    pub kind: PermxKind,
+    /// The class.
+    pub class: Ref,
+    /// The values: `(0x8910 (range 0x8900 0x89ff))`.
+    pub values: Expr<PermxValue>,
+}
+
+/// The extended-permission argument of an `allowx` rule.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum PermxArg {
+    /// A named `permissionx`.
+    Named(Ref),
+    /// An anonymous set.
+    Anonymous(Permx),
+}
+
+/// Position of an `in` statement's contents relative to the container's own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum InPosition {
+    /// `(in before CONTAINER ...)`
+    Before,
+    /// `(in after CONTAINER ...)`
+    After,
+}
+
+/// The kind of a macro parameter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[allow(missing_docs)]
+pub enum ParamKind {
+    Type,
+    Role,
+    User,
+    Sensitivity,
+    Category,
+    CategorySet,
+    Level,
+    LevelRange,
+    Class,
+    IpAddr,
+    ClassMap,
+    ClassPermission,
+    Boolean,
+    String,
+    Name,
+}
+
+impl ParamKind {
+    /// Every kind, in the reference guide's order.
+    pub const ALL: [ParamKind; 15] = [
+        ParamKind::Type,
+        ParamKind::Role,
+        ParamKind::User,
+        ParamKind::Sensitivity,
+        ParamKind::Category,
+        ParamKind::CategorySet,
+        ParamKind::Level,
+        ParamKind::LevelRange,
+        ParamKind::Class,
+        ParamKind::IpAddr,
+        ParamKind::ClassMap,
+        ParamKind::ClassPermission,
+        ParamKind::Boolean,
+        ParamKind::String,
+        ParamKind::Name,
+    ];
+
+    /// The keyword (`boolean`, as the compiler reads it, not the guide's `bool`).
+    pub fn keyword(self) -> &'static str {
+        match self {
+            ParamKind::Type => "type",
+            ParamKind::Role => "role",
+            ParamKind::User => "user",
+            ParamKind::Sensitivity => "sensitivity",
+            ParamKind::Category => "category",
+            ParamKind::CategorySet => "categoryset",
+            ParamKind::Level => "level",
+            ParamKind::LevelRange => "levelrange",
+            ParamKind::Class => "class",
+            ParamKind::IpAddr => "ipaddr",
+            ParamKind::ClassMap => "classmap",
+            ParamKind::ClassPermission => "classpermission",
+            ParamKind::Boolean => "boolean",
+            ParamKind::String => "string",
+            ParamKind::Name => "name",
+        }
+    }
+
+    /// The kind for a keyword.
+    pub fn from_keyword(s: &str) -> Option<ParamKind> {
+        ParamKind::ALL.into_iter().find(|k| k.keyword() == s)
+    }
+}
+
+/// One macro parameter: `(type t)`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Param {
+    /// What the argument must be.
+    pub kind: ParamKind,
+    /// The name used in the body.
+    pub name: Name,
+}
+
+/// A `call` argument: a symbol or string, or an anonymous list (a level, a
+/// range, a class-permission set...), interpreted by the macro's parameter.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum Value {
+    /// A symbol or quoted string (CIL reads both the same way); printed bare
+    /// when it can be.
+    Atom(QString),
+    /// A parenthesized list.
+    List(Vec<Value>),
+}
+
+/// Which conditional: `booleanif` or `tunableif`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum CondKind {
+    /// `booleanif`: decided at run time.
+    Boolean,
+    /// `tunableif`: decided at compile time.
+    Tunable,
+}
+
+impl CondKind {
+    /// The keyword.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            CondKind::Boolean => "booleanif",
+            CondKind::Tunable => "tunableif",
+        }
+    }
+}
+
+/// `(booleanif COND (true ...) (false ...))` or the same with `tunableif`.
+/// At least one branch is present; `true` prints first.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Conditional {
+    /// `booleanif` or `tunableif`.
+    pub kind: CondKind,
+    /// A boolean name or an expression with `and or xor not eq neq`.
+    pub condition: Term,
+    /// Statements when the condition holds.
+    pub if_true: Option<Vec<Statement>>,
+    /// Statements when it does not.
+    pub if_false: Option<Vec<Statement>>,
+    /// Where it was parsed from.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub span: Span,
+}
+
+/// `(block NAME STATEMENTS...)`: a namespace.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Block {
+    /// The block's name.
+    pub name: Name,
+    /// Its statements.
+    pub body: Vec<Statement>,
+    /// Where it was parsed from.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub span: Span,
+}
+
+/// `(optional NAME STATEMENTS...)`: dropped, silently, when anything in it
+/// does not resolve.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Optional {
+    /// The optional's name.
+    pub name: Name,
+    /// Its statements.
+    pub body: Vec<Statement>,
+    /// Where it was parsed from.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub span: Span,
+}
+
+/// `(in [before|after] CONTAINER STATEMENTS...)`: adds to a block or
+/// macro declared elsewhere.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct In {
+    /// `before` or `after` (libsepol 3.3+), if written.
+    pub position: Option<InPosition>,
+    /// The container.
+    pub container: Ref,
+    /// The statements to add.
+    pub body: Vec<Statement>,
+    /// Where it was parsed from.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub span: Span,
+}
+
+/// `(macro NAME ((KIND PARAM)...) STATEMENTS...)`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Macro {
+    /// The macro's name.
+    pub name: Name,
+    /// Its parameters.
+    pub params: Vec<Param>,
+    /// Its statements.
+    pub body: Vec<Statement>,
+    /// Where it was parsed from.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub span: Span,
+}
+
+/// `(call MACRO (ARGS...))`; an empty argument list prints as `(call MACRO)`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Call {
+    /// The macro.
+    pub name: Ref,
+    /// Its arguments.
+    pub args: Vec<Value>,
+    /// Where it was parsed from.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub span: Span,
+}
+
+/// `(typetransition SOURCE TARGET CLASS ["OBJECT_NAME"] RESULT)`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct TypeTransition {
+    /// Source type.
+    pub source: Ref,
+    /// Target type.
+    pub target: Ref,
+    /// Object class.
+    pub class: Ref,
+    /// Object name (always printed quoted), for name-based transitions.
+    pub object_name: Option<QString>,
+    /// Resulting type.
+    pub result: Ref,
+    /// Where it was parsed from.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub span: Span,
+}
+
+/// `(classorder ([unordered] CLASS...))`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ClassOrder {
+    /// Starts with `unordered`: these classes go anywhere after the ordered ones.
+    pub unordered: bool,
+    /// The classes.
+    pub classes: Vec<Ref>,
+    /// Where it was parsed from.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub span: Span,
+}
+
+/// `(expandtypeattribute (ATTR...) true|false)`; one attribute prints bare.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ExpandTypeAttribute {
+    /// The attributes.
+    pub attributes: Vec<Ref>,
+    /// Whether to expand them in the binary policy.
+    pub expand: bool,
+    /// Where it was parsed from.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub span: Span,
+}
+
+/// An access-vector rule: `(allow SOURCE TARGET CLASSPERMS)`, or
+/// `auditallow`, `dontaudit`, `neverallow`, `deny` with the same shape.
+/// The target may be `self`, `notself` or `other`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct AvRule {
+    /// Which rule.
+    pub kind: AvKind,
+    /// Source type or attribute.
+    pub source: Ref,
+    /// Target type or attribute, or `self`, `notself`, `other`.
+    pub target: Ref,
+    /// Class and permissions.
+    pub classperms: ClassPerms,
+    /// Where it was parsed from.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub span: Span,
+}
+
+/// An extended-permission rule: `(allowx SOURCE TARGET PERMISSIONX)`, or
+/// `auditallowx`, `dontauditx`, `neverallowx` with the same shape.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct AvRuleX {
+    /// Which rule.
+    pub kind: AvxKind,
+    /// Source type or attribute.
+    pub source: Ref,
+    /// Target type or attribute, or `self`, `notself`, `other`.
+    pub target: Ref,
+    /// Extended permissions.
+    pub permx: PermxArg,
+    /// Where it was parsed from.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub span: Span,
+}
+
+simple_statements! {
+    /// A named extended permission set.
+    PermissionX "permissionx" "(permissionx NAME (KIND CLASS (VALUES...)))" {
+        /// Its name.
+        name: Name,
+        /// The set.
+        permx: Permx,
+    }
+    /// Declares a type.
+    Type "type" "(type NAME)" {
+        /// The type.
+        name: Name,
+    }
+    /// Declares a type alias.
+    TypeAlias "typealias" "(typealias NAME)" {
+        /// The alias.
+        name: Name,
+    }
+    /// Binds an alias to its type.
+    TypeAliasActual "typealiasactual" "(typealiasactual ALIAS TYPE)" {
+        /// The alias.
+        alias: Ref,
+        /// The type.
+        actual: Ref,
+    }
+    /// Declares a type attribute.
+    TypeAttribute "typeattribute" "(typeattribute NAME)" {
+        /// The attribute.
+        name: Name,
+    }
+    /// Sets which types an attribute holds.
+    TypeAttributeSet "typeattributeset" "(typeattributeset ATTRIBUTE EXPR)" {
+        /// The attribute.
+        attribute: Ref,
+        /// A type or attribute, or an expression.
+        expr: Term,
+    }
+    /// Bounds a child type by its parent.
+    TypeBounds "typebounds" "(typebounds PARENT CHILD)" {
+        /// The bounding type.
+        parent: Ref,
+        /// The bounded type.
+        child: Ref,
+    }
+    /// Makes a type permissive.
+    TypePermissive "typepermissive" "(typepermissive TYPE)" {
+        /// The type.
+        ty: Ref,
+    }
+    /// Silences the audit of a type's denials (libsepol 3.9+).
+    TypeNeverAudit "typeneveraudit" "(typeneveraudit TYPE)" {
+        /// The type.
+        ty: Ref,
+    }
+    /// A relabeling type rule.
+    TypeChange "typechange" "(typechange SOURCE TARGET CLASS RESULT)" {
+        /// Source type.
+        source: Ref,
+        /// Target type.
+        target: Ref,
+        /// Object class.
+        class: Ref,
+        /// Resulting type.
+        result: Ref,
+    }
+    /// A polyinstantiation type rule.
+    TypeMember "typemember" "(typemember SOURCE TARGET CLASS RESULT)" {
+        /// Source type.
+        source: Ref,
+        /// Target type.
+        target: Ref,
+        /// Object class.
+        class: Ref,
+        /// Resulting type.
+        result: Ref,
+    }
+    /// Declares permissions shared by classes.
+    Common "common" "(common NAME (PERMS...))" {
+        /// The common's name.
+        name: Name,
+        /// Its permissions.
+        perms: Vec<Name>,
+    }
+    /// Gives a class a common's permissions.
+    ClassCommon "classcommon" "(classcommon CLASS COMMON)" {
+        /// The class.
+        class: Ref,
+        /// The common.
+        common: Ref,
+    }
+    /// Declares a kernel object class.
+    Class "class" "(class NAME (PERMS...))" {
+        /// The class.
+        name: Name,
+        /// Its own permissions.
+        perms: Vec<Name>,
+    }
+    /// Declares a named class-permission set.
+    ClassPermission "classpermission" "(classpermission NAME)" {
+        /// Its name.
+        name: Name,
+    }
+    /// Adds to a named class-permission set.
+    ClassPermissionSet "classpermissionset" "(classpermissionset CLASSPERMISSION CLASSPERMS)" {
+        /// The set.
+        name: Ref,
+        /// What it adds.
+        classperms: ClassPerms,
+    }
+    /// Declares a class map.
+    ClassMap "classmap" "(classmap NAME (PERMS...))" {
+        /// Its name.
+        name: Name,
+        /// Its mapped permissions.
+        perms: Vec<Name>,
+    }
+    /// Maps one class-map permission to real class permissions.
+    ClassMapping "classmapping" "(classmapping CLASSMAP PERM CLASSPERMS)" {
+        /// The class map.
+        classmap: Ref,
+        /// The mapped permission.
+        perm: Ref,
+        /// What it maps to.
+        classperms: ClassPerms,
+    }
+    /// Marks the enclosing block as a template.
+    BlockAbstract "blockabstract" "(blockabstract BLOCK)" {
+        /// The block.
+        block: Ref,
+    }
+    /// Copies a block's contents here.
+    BlockInherit "blockinherit" "(blockinherit BLOCK)" {
+        /// The block.
+        block: Ref,
+    }
+    /// Declares a run-time boolean.
+    Boolean "boolean" "(boolean NAME true|false)" {
+        /// Its name.
+        name: Name,
+        /// Its default.
+        value: bool,
+    }
+    /// Declares a compile-time tunable.
+    Tunable "tunable" "(tunable NAME true|false)" {
+        /// Its name.
+        name: Name,
+        /// Its value.
+        value: bool,
+    }
+    /// Declares a role.
+    Role "role" "(role NAME)" {
+        /// The role.
+        name: Name,
+    }
+    /// Lets a role hold a type.
+    RoleType "roletype" "(roletype ROLE TYPE)" {
+        /// The role.
+        role: Ref,
+        /// The type or attribute.
+        ty: Ref,
+    }
+    /// Declares a role attribute.
+    RoleAttribute "roleattribute" "(roleattribute NAME)" {
+        /// The attribute.
+        name: Name,
+    }
+    /// Sets which roles a role attribute holds.
+    RoleAttributeSet "roleattributeset" "(roleattributeset ATTRIBUTE EXPR)" {
+        /// The attribute.
+        attribute: Ref,
+        /// A role or an expression.
+        expr: Term,
+    }
+    /// Allows a role transition.
+    RoleAllow "roleallow" "(roleallow SOURCE TARGET)" {
+        /// From.
+        source: Ref,
+        /// To.
+        target: Ref,
+    }
+    /// A role transition rule.
+    RoleTransition "roletransition" "(roletransition ROLE TYPE CLASS RESULT)" {
+        /// Current role.
+        source: Ref,
+        /// Target type.
+        target: Ref,
+        /// Object class.
+        class: Ref,
+        /// New role.
+        result: Ref,
+    }
+    /// Bounds a child role by its parent.
+    RoleBounds "rolebounds" "(rolebounds PARENT CHILD)" {
+        /// The bounding role.
+        parent: Ref,
+        /// The bounded role.
+        child: Ref,
+    }
+}
+
+/// Defines [`Statement`] and what is generic over its variants.
+macro_rules! statement_enum {
+    ($( $(#[$doc:meta])* $variant:ident($ty:ty) ),* $(,)?) => {
+        /// One CIL statement, comment or line mark.
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+        #[non_exhaustive]
+        pub enum Statement {
+            $( $(#[$doc])* $variant($ty), )*
+        }
+
+        $(
+            impl From<$ty> for Statement {
+                fn from(s: $ty) -> Statement {
+                    Statement::$variant(s)
+                }
+            }
+        )*
+    };
+}
+
+statement_enum! {
+    /// `; ...`
+    Comment(Comment),
+    /// `;;* lms|lmx|lme ...`
+    LineMark(LineMark),
+    /// `allow auditallow dontaudit neverallow deny`
+    AvRule(AvRule),
+    /// `allowx auditallowx dontauditx neverallowx`
+    AvRuleX(AvRuleX),
+    /// `permissionx`
+    PermissionX(PermissionX),
+    /// `type`
+    Type(Type),
+    /// `typealias`
+    TypeAlias(TypeAlias),
+    /// `typealiasactual`
+    TypeAliasActual(TypeAliasActual),
+    /// `typeattribute`
+    TypeAttribute(TypeAttribute),
+    /// `typeattributeset`
+    TypeAttributeSet(TypeAttributeSet),
+    /// `expandtypeattribute`
+    ExpandTypeAttribute(ExpandTypeAttribute),
+    /// `typebounds`
+    TypeBounds(TypeBounds),
+    /// `typepermissive`
+    TypePermissive(TypePermissive),
+    /// `typeneveraudit`
+    TypeNeverAudit(TypeNeverAudit),
+    /// `typetransition`
+    TypeTransition(TypeTransition),
+    /// `typechange`
+    TypeChange(TypeChange),
+    /// `typemember`
+    TypeMember(TypeMember),
+    /// `common`
+    Common(Common),
+    /// `classcommon`
+    ClassCommon(ClassCommon),
+    /// `class`
+    Class(Class),
+    /// `classorder`
+    ClassOrder(ClassOrder),
+    /// `classpermission`
+    ClassPermission(ClassPermission),
+    /// `classpermissionset`
+    ClassPermissionSet(ClassPermissionSet),
+    /// `classmap`
+    ClassMap(ClassMap),
+    /// `classmapping`
+    ClassMapping(ClassMapping),
+    /// `block`
+    Block(Block),
+    /// `blockabstract`
+    BlockAbstract(BlockAbstract),
+    /// `blockinherit`
+    BlockInherit(BlockInherit),
+    /// `in`
+    In(In),
+    /// `optional`
+    Optional(Optional),
+    /// `macro`
+    Macro(Macro),
+    /// `call`
+    Call(Call),
+    /// `boolean`
+    Boolean(Boolean),
+    /// `tunable`
+    Tunable(Tunable),
+    /// `booleanif`, `tunableif`
+    Conditional(Conditional),
+    /// `role`
+    Role(Role),
+    /// `roletype`
+    RoleType(RoleType),
+    /// `roleattribute`
+    RoleAttribute(RoleAttribute),
+    /// `roleattributeset`
+    RoleAttributeSet(RoleAttributeSet),
+    /// `roleallow`
+    RoleAllow(RoleAllow),
+    /// `roletransition`
+    RoleTransition(RoleTransition),
+    /// `rolebounds`
+    RoleBounds(RoleBounds),
+}
+
+impl Statement {
+    /// The statements this one contains (a block's body, both branches of a
+    /// conditional...), empty for the rest.
+    pub fn bodies(&self) -> Vec<&[Statement]> {
+        match self {
+            Statement::Block(b) => vec![&b.body],
+            Statement::Optional(o) => vec![&o.body],
+            Statement::In(i) => vec![&i.body],
+            Statement::Macro(m) => vec![&m.body],
+            Statement::Conditional(c) => c
+                .if_true
+                .iter()
+                .chain(c.if_false.iter())
+                .map(Vec::as_slice)
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Whether this is a comment or line mark rather than a statement.
+    pub fn is_trivia(&self) -> bool {
+        matches!(self, Statement::Comment(_) | Statement::LineMark(_))
+    }
+}
+
+/// Canonical CIL text of one statement (containers over several lines,
+/// without a final line break).
+impl fmt::Display for Statement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut p = crate::print::Printer::new();
+        p.statement(self);
+        f.write_str(p.finish().trim_end_matches('\n'))
+    }
+}
+
+/// Prints one statement kind as canonical CIL.
+macro_rules! display_via_statement {
+    ($($ty:ty),*) => {$(
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(&Statement::from(self.clone()), f)
+            }
+        }
+    )*};
+}
+
+display_via_statement!(
+    AvRule,
+    AvRuleX,
+    PermissionX,
+    Type,
+    TypeAlias,
+    TypeAliasActual,
+    TypeAttribute,
+    TypeAttributeSet,
+    ExpandTypeAttribute,
+    TypeBounds,
+    TypePermissive,
+    TypeNeverAudit,
+    TypeTransition,
+    TypeChange,
+    TypeMember,
+    Common,
+    ClassCommon,
+    Class,
+    ClassOrder,
+    ClassPermission,
+    ClassPermissionSet,
+    ClassMap,
+    ClassMapping,
+    Block,
+    BlockAbstract,
+    BlockInherit,
+    In,
+    Optional,
+    Macro,
+    Call,
+    Boolean,
+    Tunable,
+    Conditional,
+    Role,
+    RoleType,
+    RoleAttribute,
+    RoleAttributeSet,
+    RoleAllow,
+    RoleTransition,
+    RoleBounds
+);

@@ -1,0 +1,359 @@
+//! Validated identifiers and strings.
+//!
+//! Every name in the AST went through one of these constructors, so printing
+//! can never produce text that reads back as something else.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::NameError;
+
+/// Longest declared name secilc accepts, in bytes.
+pub const MAX_NAME_LEN: usize = 2047;
+
+/// Words that are operators in CIL expressions; never valid as a name or as
+/// a reference. (secilc lets a few kinds declare some of them, such as a user
+/// named `range`, but such a name can never be used in an expression; cilgen
+/// treats them as keywords everywhere.)
+pub const OPERATOR_WORDS: [&str; 8] = ["and", "or", "xor", "not", "all", "eq", "neq", "range"];
+
+/// Words a declared name cannot be, on top of [`OPERATOR_WORDS`]: the
+/// built-in targets of access-vector rules.
+pub const BUILTIN_TARGETS: [&str; 3] = ["self", "notself", "other"];
+
+fn check_identifier(s: &str) -> Result<(), NameError> {
+    let bytes = s.as_bytes();
+    let Some(&first) = bytes.first() else {
+        return Err(NameError::Empty);
+    };
+    if s.len() > MAX_NAME_LEN {
+        return Err(NameError::TooLong { len: s.len() });
+    }
+    if !first.is_ascii_alphabetic() {
+        return Err(NameError::BadStart { name: s.into() });
+    }
+    if let Some(&b) = bytes
+        .iter()
+        .find(|&&b| !(b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))
+    {
+        if b == b'.' {
+            return Err(NameError::Dotted { name: s.into() });
+        }
+        let ch = s[bytes.iter().position(|&x| x == b).unwrap_or(0)..]
+            .chars()
+            .next()
+            .unwrap_or('?');
+        return Err(NameError::BadChar { name: s.into(), ch });
+    }
+    Ok(())
+}
+
+/// Whether `s` may be written as a bare CIL symbol (no quotes needed).
+pub fn is_symbol(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(is_symbol_byte)
+}
+
+/// The lexer's symbol characters.
+pub(crate) fn is_symbol_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"[].@=/*-_$%+!|&^:~`#{}'<>?,".contains(&b)
+}
+
+macro_rules! string_newtype {
+    ($(#[$doc:meta])* $ty:ident, $check:expr) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+        #[cfg_attr(feature = "serde", serde(try_from = "String", into = "String"))]
+        pub struct $ty(Box<str>);
+
+        impl $ty {
+            /// Validates `s`.
+            pub fn new(s: impl AsRef<str>) -> Result<$ty, NameError> {
+                let s = s.as_ref();
+                let check: fn(&str) -> Result<(), NameError> = $check;
+                check(s)?;
+                Ok($ty(s.into()))
+            }
+
+            /// For the parser, after it has validated `s` itself.
+            #[allow(dead_code)]
+            pub(crate) fn new_unchecked(s: &str) -> $ty {
+                debug_assert!(($check as fn(&str) -> Result<(), NameError>)(s).is_ok(), "{s:?}");
+                $ty(s.into())
+            }
+
+            /// The text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Debug for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({:?})", stringify!($ty), &*self.0)
+            }
+        }
+
+        impl AsRef<str> for $ty {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::ops::Deref for $ty {
+            type Target = str;
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl FromStr for $ty {
+            type Err = NameError;
+            fn from_str(s: &str) -> Result<$ty, NameError> {
+                $ty::new(s)
+            }
+        }
+
+        impl TryFrom<&str> for $ty {
+            type Error = NameError;
+            fn try_from(s: &str) -> Result<$ty, NameError> {
+                $ty::new(s)
+            }
+        }
+
+        impl TryFrom<String> for $ty {
+            type Error = NameError;
+            fn try_from(s: String) -> Result<$ty, NameError> {
+                $ty::new(s)
+            }
+        }
+
+        impl From<$ty> for String {
+            fn from(n: $ty) -> String {
+                n.0.into()
+            }
+        }
+
+        impl PartialEq<str> for $ty {
+            fn eq(&self, other: &str) -> bool {
+                &*self.0 == other
+            }
+        }
+
+        impl PartialEq<&str> for $ty {
+            fn eq(&self, other: &&str) -> bool {
+                &*self.0 == *other
+            }
+        }
+    };
+}
+
+string_newtype!(
+    /// A declared name: `(type NAME)`, `(block NAME ...)`.
+    ///
+    /// An ASCII letter, then letters, digits, `_` or `-`; at most 2047
+    /// characters; no dot; not an operator word (`and or xor not all eq neq
+    /// range`) nor `self`, `notself`, `other`.
+    ///
+    /// ```
+    /// use cilgen::Name;
+    /// assert!(Name::new("virt_launcher").is_ok());
+    /// assert!(Name::new("a.b").is_err());
+    /// assert!(Name::new("x) (allow y").is_err());
+    /// ```
+    Name,
+    |s| {
+        check_identifier(s)?;
+        if OPERATOR_WORDS.contains(&s) || BUILTIN_TARGETS.contains(&s) {
+            return Err(NameError::Reserved { name: s.into() });
+        }
+        Ok(())
+    }
+);
+
+string_newtype!(
+    /// A reference to something declared: `process`, `blk.process`, or
+    /// `.global_t` (leading dot: the global namespace).
+    ///
+    /// Each dot-separated part follows the rules of [`Name`]; `self`,
+    /// `notself` and `other` are valid references (the built-in targets);
+    /// operator words are not.
+    ///
+    /// ```
+    /// use cilgen::Ref;
+    /// assert!(Ref::new("virt_launcher.process").is_ok());
+    /// assert!(Ref::new(".tmpfs_t").is_ok());
+    /// assert!(Ref::new("a..b").is_err());
+    /// ```
+    Ref,
+    |s| {
+        let body = s.strip_prefix('.').unwrap_or(s);
+        if body.is_empty() {
+            return Err(NameError::Empty);
+        }
+        for part in body.split('.') {
+            check_identifier(part).map_err(|e| match e {
+                NameError::Empty => NameError::BadChar { name: s.into(), ch: '.' },
+                NameError::BadStart { .. } => NameError::BadStart { name: s.into() },
+                NameError::BadChar { ch, .. } => NameError::BadChar { name: s.into(), ch },
+                other => other,
+            })?;
+        }
+        if OPERATOR_WORDS.contains(&s) {
+            return Err(NameError::Reserved { name: s.into() });
+        }
+        Ok(())
+    }
+);
+
+string_newtype!(
+    /// The text of a quoted string: any characters but `"`, a line feed and
+    /// NUL (CIL has no escapes). Printed in quotes where the statement calls
+    /// for a string (`typetransition` object names, file paths) and bare
+    /// where a bare symbol means the same and needs no quotes.
+    ///
+    /// ```
+    /// use cilgen::QString;
+    /// assert!(QString::new("/usr/bin/virt-launcher").is_ok());
+    /// assert!(QString::new("a\"b").is_err());
+    /// ```
+    QString,
+    |s| {
+        match s.chars().find(|c| matches!(c, '"' | '\n' | '\0')) {
+            Some(ch) => Err(NameError::StringChar { ch }),
+            None => Ok(()),
+        }
+    }
+);
+
+impl QString {
+    /// Whether it needs quotes to be read back as one token with this text.
+    pub fn needs_quotes(&self) -> bool {
+        !is_symbol(&self.0)
+    }
+}
+
+impl From<Name> for Ref {
+    fn from(n: Name) -> Ref {
+        Ref(n.0)
+    }
+}
+
+impl From<&Name> for Ref {
+    fn from(n: &Name) -> Ref {
+        Ref(n.0.clone())
+    }
+}
+
+impl From<Name> for QString {
+    fn from(n: Name) -> QString {
+        QString(n.0)
+    }
+}
+
+impl From<Ref> for QString {
+    fn from(n: Ref) -> QString {
+        QString(n.0)
+    }
+}
+
+impl fmt::Display for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Display for Ref {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Shows the string as CIL writes it: bare when it is a symbol, else quoted.
+impl fmt::Display for QString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.needs_quotes() {
+            write!(f, "\"{}\"", self.0)
+        } else {
+            f.write_str(&self.0)
+        }
+    }
+}
+
+impl Ref {
+    /// Whether this is the built-in target `self`.
+    pub fn is_self(&self) -> bool {
+        &*self.0 == "self"
+    }
+
+    /// The last dot-separated part: `process` for `virt_launcher.process`.
+    pub fn base(&self) -> &str {
+        self.0.rsplit('.').next().unwrap_or(&self.0)
+    }
+}
+
+/// Whether `s` is a valid declared name (see [`Name`]).
+pub fn is_valid_name(s: &str) -> bool {
+    Name::new(s).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_secilc_rules() {
+        for ok in ["a", "A-b_9", "process", &"x".repeat(2047)] {
+            assert!(Name::new(ok).is_ok(), "{ok}");
+        }
+        assert_eq!(Name::new(""), Err(NameError::Empty));
+        assert_eq!(
+            Name::new("x".repeat(2048)),
+            Err(NameError::TooLong { len: 2048 })
+        );
+        assert!(matches!(Name::new("9a"), Err(NameError::BadStart { .. })));
+        assert!(matches!(Name::new("_a"), Err(NameError::BadStart { .. })));
+        assert!(matches!(
+            Name::new("a$"),
+            Err(NameError::BadChar { ch: '$', .. })
+        ));
+        assert!(matches!(Name::new("a.b"), Err(NameError::Dotted { .. })));
+        assert!(matches!(
+            Name::new("héllo"),
+            Err(NameError::BadChar { ch: 'é', .. })
+        ));
+        for reserved in [
+            "and", "or", "xor", "not", "all", "eq", "neq", "range", "self", "notself", "other",
+        ] {
+            assert!(
+                matches!(Name::new(reserved), Err(NameError::Reserved { .. })),
+                "{reserved}"
+            );
+        }
+        // Keywords are not reserved: (type allow) compiles.
+        assert!(Name::new("allow").is_ok());
+    }
+
+    #[test]
+    fn refs_may_be_dotted_or_global() {
+        for ok in ["a", "a.b.c", ".a", ".a.b", "self", "notself"] {
+            assert!(Ref::new(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", ".", "a.", "a..b", "..a", ".9", "and", "a b"] {
+            assert!(Ref::new(bad).is_err(), "{bad}");
+        }
+        assert_eq!(Ref::new("blk.process").unwrap().base(), "process");
+    }
+
+    #[test]
+    fn quoted_strings_reject_quote_newline_and_nul_only() {
+        assert!(QString::new("").is_ok());
+        assert!(QString::new("a b\\c\r\t;()").is_ok());
+        for bad in ["\"", "a\nb", "\0"] {
+            assert!(QString::new(bad).is_err());
+        }
+        assert!(QString::new("a b").unwrap().needs_quotes());
+        assert!(!QString::new("/usr/bin").unwrap().needs_quotes());
+        assert_eq!(QString::new("").unwrap().to_string(), "\"\"");
+    }
+}

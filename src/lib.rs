@@ -1,0 +1,46 @@
+//! # cilgen
+//!
+//! Read, build, check and write SELinux policy in CIL, the Common
+//! Intermediate Language that `secilc` and `semodule` compile; and generate
+//! the policy module KubeVirt's `virt-launcher` pods need.
+//!
+//! ```
+//! use cilgen::{parse, Policy};
+//!
+//! // Parse: typed statements with spans; errors point at the place.
+//! let policy: Policy = parse("(allow process self (tun_socket (relabelfrom relabelto attach_queue)))")?;
+//!
+//! // Print: one canonical format, deterministic.
+//! assert_eq!(
+//!     policy.to_string(),
+//!     "(allow process self (tun_socket (relabelfrom relabelto attach_queue)))\n"
+//! );
+//! # Ok::<(), cilgen::ParseError>(())
+//! ```
+//!
+//! Layers: [`syntax`](crate) reads text into spanned S-expressions (nom,
+//! bounded nesting, no recursion); [`parse`] turns them into the typed
+//! [`Statement`]s of [`ast`]; [`Policy`]'s `Display` prints canonical text;
+//! [`builder`] makes statements from Rust with validated names.
+//!
+//! Comments on their own lines between statements, at top level and inside
+//! containers, are kept in place. A comment inside a statement's
+//! parentheses (between `(allow` and its `)`, or in a container's header
+//! before its first statement's line) is dropped.
+
+pub mod ast;
+pub mod builder;
+pub mod error;
+pub mod parse;
+mod print;
+pub mod span;
+mod syntax;
+
+pub use ast::{
+    AvKind, AvRule, AvRuleX, AvxKind, Block, Call, ClassPerms, Comment, CondKind, Conditional,
+    Expr, InPosition, LineMark, Macro, Name, Optional, Param, ParamKind, Permx, PermxArg,
+    PermxKind, PermxValue, Policy, QString, Radix, Ref, Statement, Term, Value,
+};
+pub use error::{ErrorKind, NameError, ParseError};
+pub use parse::{ParseOptions, parse};
+pub use span::Span;

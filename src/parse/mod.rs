@@ -1,0 +1,294 @@
+//! Spanned S-expressions → typed statements.
+//!
+//! Each keyword has a fixed shape checked here, with errors in CIL's own
+//! words (`allow expects (allow SOURCE TARGET CLASSPERMS), found 2
+//! arguments`). Fixed-shape statements get their parse from the
+//! `simple_statements!` declarations through [`Arg`]; containers and
+//! irregular forms are written out in [`statements`].
+
+mod args;
+mod statements;
+
+pub(crate) use args::Arg;
+
+use crate::ast::{Comment, LineMark, Policy, QString, Statement};
+use crate::error::{DResult, Diag, ErrorKind, NameError, ParseError};
+use crate::span::Span;
+use crate::syntax::{Kind, LineMarkParts, Node, Reader, Top, line_mark_parts};
+
+/// Default limit of open parentheses, as secilc's.
+pub const DEFAULT_MAX_DEPTH: usize = 4096;
+
+/// How to parse: the file name used in messages and the nesting limit.
+///
+/// ```
+/// use cilgen::ParseOptions;
+/// let err = ParseOptions::new().file_name("virt.cil").parse("(allow a b)").unwrap_err();
+/// assert_eq!(err.to_string(), "\
+/// virt.cil:1:1: `allow` expects (allow SOURCE TARGET CLASSPERMS), found 2 arguments
+/// (allow a b)
+/// ^^^^^^^^^^^");
+/// ```
+#[derive(Clone, Debug)]
+pub struct ParseOptions {
+    file_name: String,
+    max_depth: usize,
+}
+
+impl Default for ParseOptions {
+    fn default() -> ParseOptions {
+        ParseOptions {
+            file_name: "<input>".into(),
+            max_depth: DEFAULT_MAX_DEPTH,
+        }
+    }
+}
+
+impl ParseOptions {
+    /// File name `<input>`, nesting limit 4096.
+    pub fn new() -> ParseOptions {
+        ParseOptions::default()
+    }
+
+    /// The name errors are reported under.
+    pub fn file_name(mut self, name: impl Into<String>) -> ParseOptions {
+        self.file_name = name.into();
+        self
+    }
+
+    /// The most parentheses open at once (secilc: 4096). At least 1.
+    pub fn max_depth(mut self, depth: usize) -> ParseOptions {
+        self.max_depth = depth.max(1);
+        self
+    }
+
+    /// Parses `src`.
+    pub fn parse(&self, src: &str) -> Result<Policy, ParseError> {
+        parse_policy(src, self.max_depth)
+            .map_err(|d| ParseError::new(d.kind, d.span, src, &self.file_name))
+    }
+}
+
+/// Parses CIL text with default [`ParseOptions`].
+///
+/// ```
+/// let policy = cilgen::parse("(allow process self (tun_socket (attach_queue)))")?;
+/// assert_eq!(policy.statements.len(), 1);
+/// # Ok::<(), cilgen::ParseError>(())
+/// ```
+pub fn parse(src: &str) -> Result<Policy, ParseError> {
+    ParseOptions::default().parse(src)
+}
+
+impl std::str::FromStr for Policy {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Policy, ParseError> {
+        parse(s)
+    }
+}
+
+fn parse_policy(src: &str, max_depth: usize) -> DResult<Policy> {
+    let mut reader = Reader::new(src, max_depth)?;
+    let mut nodes = Vec::new();
+    let mut statements = Vec::new();
+    while let Some(top) = reader.next(&mut nodes)? {
+        statements.push(match top {
+            Top::List => {
+                let cx = Cx { nodes: &nodes };
+                statements::statement(&cx, 0, Nesting::default())?
+            }
+            Top::Comment(text, span) => Statement::Comment(Comment::parsed(text, span)),
+            Top::LineMark(text, span) => Statement::LineMark(line_mark(text, span)?),
+        });
+    }
+    Ok(Policy { statements })
+}
+
+pub(crate) fn line_mark(text: &str, span: Span) -> DResult<LineMark> {
+    let invalid = |reason: String| Diag::new(ErrorKind::InvalidLineMark { reason }, span);
+    match line_mark_parts(text).map_err(invalid)? {
+        LineMarkParts::End => Ok(LineMark::End { span }),
+        LineMarkParts::Start {
+            expanded,
+            line,
+            path,
+        } => Ok(LineMark::Start {
+            expanded,
+            line,
+            path: QString::new(path).map_err(|e| invalid(e.to_string()))?,
+            span,
+        }),
+    }
+}
+
+/// Which containers enclose a statement, for the compiler's nesting rules.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Nesting {
+    pub in_optional: bool,
+    pub in_macro: bool,
+    pub in_in: Option<bool>,
+    pub in_booleanif: bool,
+    pub in_tunableif: bool,
+}
+
+/// The arena of the form being parsed.
+pub(crate) struct Cx<'s, 'a> {
+    pub nodes: &'s [Node<'a>],
+}
+
+impl<'s, 'a> Cx<'s, 'a> {
+    pub fn node(&self, i: usize) -> &Node<'a> {
+        &self.nodes[i]
+    }
+
+    pub fn span(&self, i: usize) -> Span {
+        self.nodes[i].span
+    }
+
+    /// One past the node's last descendant.
+    pub fn skip(&self, i: usize) -> usize {
+        match self.nodes[i].kind {
+            Kind::List { end } => end as usize,
+            _ => i + 1,
+        }
+    }
+
+    pub fn is_list(&self, i: usize) -> bool {
+        matches!(self.nodes[i].kind, Kind::List { .. })
+    }
+
+    /// The text of a symbol or quoted string.
+    pub fn atom(&self, i: usize) -> Option<&'a str> {
+        let n = &self.nodes[i];
+        matches!(n.kind, Kind::Symbol | Kind::Quoted).then_some(n.text)
+    }
+
+    /// Direct children of a list, comments included.
+    pub fn children(&self, list: usize) -> Children<'_, 's, 'a> {
+        let end = self.skip(list);
+        Children {
+            cx: self,
+            next: list + 1,
+            end,
+        }
+    }
+
+    /// Direct children that are not comments; a line mark here is an error.
+    pub fn items(&self, list: usize) -> DResult<Vec<usize>> {
+        let mut out = Vec::new();
+        for i in self.children(list) {
+            match self.nodes[i].kind {
+                Kind::Comment => {}
+                Kind::LineMark => {
+                    return Err(Diag::new(ErrorKind::LineMarkInStatement, self.span(i)));
+                }
+                _ => out.push(i),
+            }
+        }
+        Ok(out)
+    }
+
+    /// How a node reads in a message: `` `name` ``, `"text"` or `a list`.
+    pub fn describe(&self, i: usize) -> String {
+        let n = &self.nodes[i];
+        match n.kind {
+            Kind::Symbol => format!("`{}`", n.text),
+            Kind::Quoted => format!("\"{}\"", n.text),
+            Kind::List { .. } => "a list".into(),
+            Kind::Comment => "a comment".into(),
+            Kind::LineMark => "a line mark".into(),
+        }
+    }
+
+    pub fn expected(&self, what: &'static str, i: usize) -> Diag {
+        Diag::new(
+            ErrorKind::Expected {
+                expected: what,
+                found: self.describe(i),
+            },
+            self.span(i),
+        )
+    }
+
+    pub fn name_error(&self, e: NameError, i: usize) -> Diag {
+        Diag::new(ErrorKind::Name(e), self.span(i))
+    }
+
+    /// The arguments of a fixed-shape statement, after its keyword, checked
+    /// against the number its shape allows.
+    pub fn args(
+        &self,
+        list: usize,
+        keyword: &'static str,
+        usage: &'static str,
+        optional: &[bool],
+    ) -> DResult<ArgList> {
+        let items = self.items(list)?;
+        let found = items.len().saturating_sub(1);
+        let max = optional.len();
+        let min = optional.iter().filter(|o| !**o).count();
+        if found < min || found > max {
+            return Err(shape(keyword, usage, found, self.span(list)));
+        }
+        Ok(ArgList {
+            items,
+            next: 1,
+            span: self.span(list),
+        })
+    }
+}
+
+pub(crate) fn shape(keyword: &'static str, usage: &'static str, found: usize, span: Span) -> Diag {
+    Diag::new(
+        ErrorKind::Shape {
+            keyword,
+            usage,
+            found: match found {
+                0 => "no arguments".into(),
+                1 => "1 argument".into(),
+                n => format!("{n} arguments"),
+            },
+        },
+        span,
+    )
+}
+
+/// Iterator over a list's direct children.
+pub(crate) struct Children<'c, 's, 'a> {
+    cx: &'c Cx<'s, 'a>,
+    next: usize,
+    end: usize,
+}
+
+impl Iterator for Children<'_, '_, '_> {
+    type Item = usize;
+    fn next(&mut self) -> Option<usize> {
+        (self.next < self.end).then(|| {
+            let i = self.next;
+            self.next = self.cx.skip(i);
+            i
+        })
+    }
+}
+
+/// The checked arguments of one statement.
+pub(crate) struct ArgList {
+    items: Vec<usize>,
+    next: usize,
+    span: Span,
+}
+
+impl ArgList {
+    pub fn next_arg<T: Arg>(&mut self, cx: &Cx<'_, '_>) -> DResult<T> {
+        let i = self.items.get(self.next).copied();
+        self.next += 1;
+        T::parse_slot(cx, i, self.span)
+    }
+}
+
+/// A statement with a fixed shape, parsed and printed through [`Arg`].
+pub(crate) trait SimpleStatement: Sized {
+    const KEYWORD: &'static str;
+    fn parse_args(cx: &Cx<'_, '_>, list: usize) -> DResult<Self>;
+    fn print_args(&self, p: &mut crate::print::Printer);
+}

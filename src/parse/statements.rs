@@ -1,0 +1,553 @@
+//! Keyword dispatch, nesting rules, containers and irregular statements.
+
+use super::args::{Arg, Flavor, term};
+use super::{Cx, Nesting, SimpleStatement, line_mark, shape};
+use crate::ast::*;
+use crate::error::{DResult, Diag, ErrorKind};
+use crate::syntax::Kind;
+
+/// Keywords of CIL that are recognized but not typed yet.
+const NOT_YET: &[&str] = &[
+    "user",
+    "userrole",
+    "userattribute",
+    "userattributeset",
+    "userlevel",
+    "userrange",
+    "userbounds",
+    "userprefix",
+    "selinuxuser",
+    "selinuxuserdefault",
+    "sensitivity",
+    "sensitivityalias",
+    "sensitivityaliasactual",
+    "sensitivityorder",
+    "category",
+    "categoryalias",
+    "categoryaliasactual",
+    "categoryorder",
+    "categoryset",
+    "sensitivitycategory",
+    "level",
+    "levelrange",
+    "rangetransition",
+    "context",
+    "constrain",
+    "validatetrans",
+    "mlsconstrain",
+    "mlsvalidatetrans",
+    "defaultuser",
+    "defaultrole",
+    "defaulttype",
+    "defaultrange",
+    "filecon",
+    "fsuse",
+    "genfscon",
+    "ipaddr",
+    "netifcon",
+    "nodecon",
+    "portcon",
+    "ibpkeycon",
+    "ibendportcon",
+    "iomemcon",
+    "ioportcon",
+    "pcidevicecon",
+    "pirqcon",
+    "devicetreecon",
+    "sid",
+    "sidorder",
+    "sidcontext",
+    "mls",
+    "handleunknown",
+    "policycap",
+];
+
+fn simple<T: SimpleStatement + Into<Statement>>(
+    cx: &Cx<'_, '_>,
+    list: usize,
+) -> DResult<Statement> {
+    T::parse_args(cx, list).map(Into::into)
+}
+
+/// The enclosing container that forbids `keyword`, as secilc checks them.
+fn forbidden_by(keyword: &str, nest: Nesting) -> Option<&'static str> {
+    if nest.in_tunableif && keyword == "tunable" {
+        return Some("tunableif");
+    }
+    if let Some(after) = nest.in_in {
+        if matches!(keyword, "tunable" | "in") {
+            return Some("in");
+        }
+        if after && matches!(keyword, "blockinherit" | "blockabstract") {
+            return Some("in after");
+        }
+    }
+    if nest.in_macro
+        && matches!(
+            keyword,
+            "tunable" | "in" | "block" | "blockinherit" | "blockabstract" | "macro"
+        )
+    {
+        return Some("macro");
+    }
+    if nest.in_optional
+        && matches!(
+            keyword,
+            "tunable" | "in" | "block" | "blockabstract" | "macro"
+        )
+    {
+        return Some("optional");
+    }
+    if nest.in_booleanif
+        && !matches!(
+            keyword,
+            "tunableif"
+                | "call"
+                | "allow"
+                | "dontaudit"
+                | "auditallow"
+                | "typetransition"
+                | "typechange"
+                | "typemember"
+        )
+    {
+        return Some("booleanif");
+    }
+    None
+}
+
+/// One statement: the list at `list`.
+pub(crate) fn statement(cx: &Cx<'_, '_>, list: usize, nest: Nesting) -> DResult<Statement> {
+    let Some(first) = cx
+        .children(list)
+        .find(|&i| cx.node(i).kind != Kind::Comment)
+    else {
+        return Err(Diag::new(ErrorKind::EmptyStatement, cx.span(list)));
+    };
+    let keyword = match cx.node(first).kind {
+        Kind::Symbol | Kind::Quoted => cx.node(first).text,
+        Kind::LineMark => {
+            return Err(Diag::new(ErrorKind::LineMarkInStatement, cx.span(first)));
+        }
+        _ => {
+            return Err(Diag::new(
+                ErrorKind::KeywordExpected {
+                    found: cx.describe(first),
+                },
+                cx.span(first),
+            ));
+        }
+    };
+    if let Some(container) = forbidden_by(keyword, nest) {
+        return Err(Diag::new(
+            ErrorKind::NotAllowedIn {
+                keyword: keyword.to_string(),
+                container,
+            },
+            cx.span(list),
+        ));
+    }
+    match keyword {
+        "allow" | "auditallow" | "dontaudit" | "neverallow" | "deny" => av_rule(cx, list, keyword),
+        "allowx" | "auditallowx" | "dontauditx" | "neverallowx" => av_rule_x(cx, list, keyword),
+        "permissionx" => simple::<PermissionX>(cx, list),
+        "type" => simple::<Type>(cx, list),
+        "typealias" => simple::<TypeAlias>(cx, list),
+        "typealiasactual" => simple::<TypeAliasActual>(cx, list),
+        "typeattribute" => simple::<TypeAttribute>(cx, list),
+        "typeattributeset" => simple::<TypeAttributeSet>(cx, list),
+        "expandtypeattribute" => expand_type_attribute(cx, list),
+        "typebounds" => simple::<TypeBounds>(cx, list),
+        "typepermissive" => simple::<TypePermissive>(cx, list),
+        "typeneveraudit" => simple::<TypeNeverAudit>(cx, list),
+        "typetransition" => type_transition(cx, list),
+        "typechange" => simple::<TypeChange>(cx, list),
+        "typemember" => simple::<TypeMember>(cx, list),
+        "common" => simple::<Common>(cx, list),
+        "classcommon" => simple::<ClassCommon>(cx, list),
+        "class" => simple::<Class>(cx, list),
+        "classorder" => class_order(cx, list),
+        "classpermission" => simple::<ClassPermission>(cx, list),
+        "classpermissionset" => simple::<ClassPermissionSet>(cx, list),
+        "classmap" => simple::<ClassMap>(cx, list),
+        "classmapping" => simple::<ClassMapping>(cx, list),
+        "block" => block(cx, list, nest),
+        "blockabstract" => simple::<BlockAbstract>(cx, list),
+        "blockinherit" => simple::<BlockInherit>(cx, list),
+        "in" => in_statement(cx, list, nest),
+        "optional" => optional(cx, list, nest),
+        "macro" => macro_statement(cx, list, nest),
+        "call" => call(cx, list),
+        "boolean" => simple::<Boolean>(cx, list),
+        "tunable" => simple::<Tunable>(cx, list),
+        "booleanif" => conditional(cx, list, nest, CondKind::Boolean),
+        "tunableif" => conditional(cx, list, nest, CondKind::Tunable),
+        "role" => simple::<Role>(cx, list),
+        "roletype" => simple::<RoleType>(cx, list),
+        "roleattribute" => simple::<RoleAttribute>(cx, list),
+        "roleattributeset" => simple::<RoleAttributeSet>(cx, list),
+        "roleallow" => simple::<RoleAllow>(cx, list),
+        "roletransition" => simple::<RoleTransition>(cx, list),
+        "rolebounds" => simple::<RoleBounds>(cx, list),
+        "true" | "false" => Err(Diag::new(
+            ErrorKind::Invalid(format!(
+                "a `({keyword} ...)` branch belongs directly inside `booleanif` or `tunableif`"
+            )),
+            cx.span(list),
+        )),
+        _ if NOT_YET.contains(&keyword) => Err(Diag::new(
+            ErrorKind::NotSupported {
+                keyword: keyword.to_string(),
+            },
+            cx.span(first),
+        )),
+        _ => Err(Diag::new(
+            ErrorKind::UnknownKeyword {
+                keyword: keyword.to_string(),
+            },
+            cx.span(first),
+        )),
+    }
+}
+
+fn av_rule(cx: &Cx<'_, '_>, list: usize, keyword: &str) -> DResult<Statement> {
+    let kind = AvKind::from_keyword(keyword).unwrap_or(AvKind::Allow);
+    let mut args = cx.args(list, kind.keyword(), av_usage(kind), &[false; 3])?;
+    Ok(Statement::AvRule(AvRule {
+        kind,
+        source: args.next_arg(cx)?,
+        target: args.next_arg(cx)?,
+        classperms: args.next_arg(cx)?,
+        span: cx.span(list),
+    }))
+}
+
+fn av_usage(kind: AvKind) -> &'static str {
+    match kind {
+        AvKind::Allow => "(allow SOURCE TARGET CLASSPERMS)",
+        AvKind::AuditAllow => "(auditallow SOURCE TARGET CLASSPERMS)",
+        AvKind::DontAudit => "(dontaudit SOURCE TARGET CLASSPERMS)",
+        AvKind::NeverAllow => "(neverallow SOURCE TARGET CLASSPERMS)",
+        AvKind::Deny => "(deny SOURCE TARGET CLASSPERMS)",
+    }
+}
+
+fn av_rule_x(cx: &Cx<'_, '_>, list: usize, keyword: &str) -> DResult<Statement> {
+    let kind = AvxKind::from_keyword(keyword).unwrap_or(AvxKind::Allow);
+    let usage = match kind {
+        AvxKind::Allow => "(allowx SOURCE TARGET PERMISSIONX)",
+        AvxKind::AuditAllow => "(auditallowx SOURCE TARGET PERMISSIONX)",
+        AvxKind::DontAudit => "(dontauditx SOURCE TARGET PERMISSIONX)",
+        AvxKind::NeverAllow => "(neverallowx SOURCE TARGET PERMISSIONX)",
+    };
+    let mut args = cx.args(list, kind.keyword(), usage, &[false; 3])?;
+    Ok(Statement::AvRuleX(AvRuleX {
+        kind,
+        source: args.next_arg(cx)?,
+        target: args.next_arg(cx)?,
+        permx: args.next_arg(cx)?,
+        span: cx.span(list),
+    }))
+}
+
+fn type_transition(cx: &Cx<'_, '_>, list: usize) -> DResult<Statement> {
+    const USAGE: &str = "(typetransition SOURCE TARGET CLASS [\"OBJECT_NAME\"] RESULT)";
+    let items = cx.items(list)?;
+    let n = items.len() - 1;
+    if !(4..=5).contains(&n) {
+        return Err(shape("typetransition", USAGE, n, cx.span(list)));
+    }
+    Ok(Statement::TypeTransition(TypeTransition {
+        source: Ref::parse(cx, items[1])?,
+        target: Ref::parse(cx, items[2])?,
+        class: Ref::parse(cx, items[3])?,
+        object_name: if n == 5 {
+            Some(QString::parse(cx, items[4])?)
+        } else {
+            None
+        },
+        result: Ref::parse(cx, items[n])?,
+        span: cx.span(list),
+    }))
+}
+
+fn class_order(cx: &Cx<'_, '_>, list: usize) -> DResult<Statement> {
+    const USAGE: &str = "(classorder ([unordered] CLASS...))";
+    let items = cx.items(list)?;
+    if items.len() != 2 {
+        return Err(shape("classorder", USAGE, items.len() - 1, cx.span(list)));
+    }
+    let mut classes: Vec<Ref> = Vec::parse(cx, items[1])?;
+    let unordered = classes.first().is_some_and(|c| c.as_str() == "unordered");
+    if unordered {
+        classes.remove(0);
+    }
+    if classes.is_empty() {
+        return Err(cx.expected("at least one class", items[1]));
+    }
+    Ok(Statement::ClassOrder(ClassOrder {
+        unordered,
+        classes,
+        span: cx.span(list),
+    }))
+}
+
+fn expand_type_attribute(cx: &Cx<'_, '_>, list: usize) -> DResult<Statement> {
+    const USAGE: &str = "(expandtypeattribute (ATTRIBUTE...) true|false)";
+    let items = cx.items(list)?;
+    if items.len() != 3 {
+        return Err(shape(
+            "expandtypeattribute",
+            USAGE,
+            items.len() - 1,
+            cx.span(list),
+        ));
+    }
+    let attributes = if cx.is_list(items[1]) {
+        Vec::parse(cx, items[1])?
+    } else {
+        vec![Ref::parse(cx, items[1])?]
+    };
+    if attributes.is_empty() {
+        return Err(cx.expected("at least one attribute", items[1]));
+    }
+    Ok(Statement::ExpandTypeAttribute(ExpandTypeAttribute {
+        attributes,
+        expand: bool::parse(cx, items[2])?,
+        span: cx.span(list),
+    }))
+}
+
+/// The first `n` non-comment children (the keyword and header arguments)
+/// and the index of the child where the body starts. Comments inside the
+/// header are dropped; comments in the body are kept.
+fn header(cx: &Cx<'_, '_>, list: usize, n: usize) -> DResult<(Vec<usize>, usize)> {
+    let mut head = Vec::with_capacity(n);
+    let end = cx.skip(list);
+    let mut i = list + 1;
+    while i < end && head.len() < n {
+        match cx.node(i).kind {
+            Kind::Comment => {}
+            Kind::LineMark => return Err(Diag::new(ErrorKind::LineMarkInStatement, cx.span(i))),
+            _ => head.push(i),
+        }
+        i = cx.skip(i);
+    }
+    Ok((head, i))
+}
+
+/// Container contents from child `start` to the end of `list`.
+fn body(cx: &Cx<'_, '_>, list: usize, start: usize, nest: Nesting) -> DResult<Vec<Statement>> {
+    let end = cx.skip(list);
+    let mut out = Vec::new();
+    let mut i = start;
+    while i < end {
+        let node = cx.node(i);
+        out.push(match node.kind {
+            Kind::List { .. } => statement(cx, i, nest)?,
+            Kind::Comment => Statement::Comment(Comment::parsed(node.text, node.span)),
+            Kind::LineMark => Statement::LineMark(line_mark(node.text, node.span)?),
+            Kind::Symbol | Kind::Quoted => return Err(cx.expected("a statement", i)),
+        });
+        i = cx.skip(i);
+    }
+    Ok(out)
+}
+
+/// Checks that a container has its header and no stray atoms before its
+/// body (an atom in the body is reported by [`body`]).
+fn container_head(
+    cx: &Cx<'_, '_>,
+    list: usize,
+    n: usize,
+    keyword: &'static str,
+    usage: &'static str,
+) -> DResult<(Vec<usize>, usize)> {
+    let (head, start) = header(cx, list, n)?;
+    if head.len() < n {
+        return Err(shape(
+            keyword,
+            usage,
+            head.len().saturating_sub(1),
+            cx.span(list),
+        ));
+    }
+    Ok((head, start))
+}
+
+fn block(cx: &Cx<'_, '_>, list: usize, nest: Nesting) -> DResult<Statement> {
+    let (head, start) = container_head(cx, list, 2, "block", "(block NAME STATEMENTS...)")?;
+    Ok(Statement::Block(Block {
+        name: Name::parse(cx, head[1])?,
+        body: body(cx, list, start, nest)?,
+        span: cx.span(list),
+    }))
+}
+
+fn optional(cx: &Cx<'_, '_>, list: usize, nest: Nesting) -> DResult<Statement> {
+    let (head, start) = container_head(cx, list, 2, "optional", "(optional NAME STATEMENTS...)")?;
+    let inner = Nesting {
+        in_optional: true,
+        ..nest
+    };
+    Ok(Statement::Optional(Optional {
+        name: Name::parse(cx, head[1])?,
+        body: body(cx, list, start, inner)?,
+        span: cx.span(list),
+    }))
+}
+
+fn in_statement(cx: &Cx<'_, '_>, list: usize, nest: Nesting) -> DResult<Statement> {
+    const USAGE: &str = "(in [before|after] CONTAINER STATEMENTS...)";
+    let (head, _) = container_head(cx, list, 2, "in", USAGE)?;
+    let position = match cx.atom(head[1]) {
+        Some("before") => Some(InPosition::Before),
+        Some("after") => Some(InPosition::After),
+        _ => None,
+    };
+    // `(in before X ...)` names the position only when a container follows.
+    let (head, start, position) = match position {
+        Some(pos) => {
+            let (h3, s3) = header(cx, list, 3)?;
+            if h3.len() == 3 && !cx.is_list(h3[2]) {
+                (h3, s3, Some(pos))
+            } else {
+                let (h2, s2) = header(cx, list, 2)?;
+                (h2, s2, None)
+            }
+        }
+        None => {
+            let (h2, s2) = header(cx, list, 2)?;
+            (h2, s2, None)
+        }
+    };
+    let container = Ref::parse(cx, *head.last().unwrap_or(&list))?;
+    let inner = Nesting {
+        in_in: Some(position == Some(InPosition::After)),
+        ..nest
+    };
+    Ok(Statement::In(In {
+        position,
+        container,
+        body: body(cx, list, start, inner)?,
+        span: cx.span(list),
+    }))
+}
+
+fn macro_statement(cx: &Cx<'_, '_>, list: usize, nest: Nesting) -> DResult<Statement> {
+    const USAGE: &str = "(macro NAME ((KIND PARAM)...) STATEMENTS...)";
+    let (head, start) = container_head(cx, list, 3, "macro", USAGE)?;
+    let name = Name::parse(cx, head[1])?;
+    if !cx.is_list(head[2]) {
+        return Err(cx.expected("a parameter list ((KIND NAME)...)", head[2]));
+    }
+    let mut params: Vec<Param> = Vec::new();
+    for p in cx.items(head[2])? {
+        let pair = if cx.is_list(p) {
+            cx.items(p)?
+        } else {
+            Vec::new()
+        };
+        let [kind, pname] = pair.as_slice() else {
+            return Err(cx.expected("a parameter (KIND NAME)", p));
+        };
+        let kind = cx
+            .atom(*kind)
+            .and_then(ParamKind::from_keyword)
+            .ok_or_else(|| {
+                Diag::new(
+                    ErrorKind::Invalid(format!(
+                        "unknown macro parameter kind {}; expected one of {}",
+                        cx.describe(*kind),
+                        ParamKind::ALL.map(ParamKind::keyword).join(" ")
+                    )),
+                    cx.span(*kind),
+                )
+            })?;
+        let pname = Name::parse(cx, *pname)?;
+        if params.iter().any(|q| q.name == pname) {
+            return Err(Diag::new(
+                ErrorKind::Invalid(format!("duplicate macro parameter `{pname}`")),
+                cx.span(p),
+            ));
+        }
+        params.push(Param { kind, name: pname });
+    }
+    let inner = Nesting {
+        in_macro: true,
+        ..nest
+    };
+    Ok(Statement::Macro(Macro {
+        name,
+        params,
+        body: body(cx, list, start, inner)?,
+        span: cx.span(list),
+    }))
+}
+
+fn call(cx: &Cx<'_, '_>, list: usize) -> DResult<Statement> {
+    const USAGE: &str = "(call MACRO [(ARGS...)])";
+    let items = cx.items(list)?;
+    if !(2..=3).contains(&items.len()) {
+        return Err(shape("call", USAGE, items.len() - 1, cx.span(list)));
+    }
+    let args = match items.get(2) {
+        Some(&a) if cx.is_list(a) => Vec::parse(cx, a)?,
+        Some(&a) => return Err(cx.expected("a parenthesized argument list", a)),
+        None => Vec::new(),
+    };
+    Ok(Statement::Call(Call {
+        name: Ref::parse(cx, items[1])?,
+        args,
+        span: cx.span(list),
+    }))
+}
+
+fn conditional(cx: &Cx<'_, '_>, list: usize, nest: Nesting, kind: CondKind) -> DResult<Statement> {
+    let usage = match kind {
+        CondKind::Boolean => "(booleanif CONDITION (true ...) [(false ...)])",
+        CondKind::Tunable => "(tunableif CONDITION (true ...) [(false ...)])",
+    };
+    let items = cx.items(list)?;
+    if !(3..=4).contains(&items.len()) {
+        return Err(shape(kind.keyword(), usage, items.len() - 1, cx.span(list)));
+    }
+    let condition = term(cx, items[1], Flavor::Bool)?;
+    let inner = match kind {
+        CondKind::Boolean => Nesting {
+            in_booleanif: true,
+            ..nest
+        },
+        CondKind::Tunable => Nesting {
+            in_tunableif: true,
+            ..nest
+        },
+    };
+    let mut if_true = None;
+    let mut if_false = None;
+    for &b in &items[2..] {
+        let (head, start) = header(cx, b, 1)?;
+        let which = match head.first().and_then(|&h| cx.atom(h)) {
+            Some("true") if cx.is_list(b) => &mut if_true,
+            Some("false") if cx.is_list(b) => &mut if_false,
+            _ => return Err(cx.expected("a `(true ...)` or `(false ...)` branch", b)),
+        };
+        if which.is_some() {
+            return Err(Diag::new(
+                ErrorKind::Invalid(format!(
+                    "`{}` has two branches of the same value",
+                    kind.keyword()
+                )),
+                cx.span(b),
+            ));
+        }
+        *which = Some(body(cx, b, start, inner)?);
+    }
+    Ok(Statement::Conditional(Conditional {
+        kind,
+        condition,
+        if_true,
+        if_false,
+        span: cx.span(list),
+    }))
+}

@@ -1,0 +1,298 @@
+//! The canonical printer.
+//!
+//! One statement per line, 4 spaces per level; a container opens on its
+//! keyword's line and closes with `)` alone on its own line; a comment that
+//! follows a statement is preceded by one blank line, so a commented group
+//! reads as a paragraph. Line marks always start at column 0 (where secilc
+//! recognizes them) and a comment that would read as one there gets a
+//! leading space.
+
+use crate::ast::names::is_symbol;
+use crate::ast::*;
+use crate::parse::{Arg, SimpleStatement};
+
+/// Writes CIL text.
+pub(crate) struct Printer {
+    out: String,
+    indent: usize,
+    space: bool,
+}
+
+impl Printer {
+    pub fn new() -> Printer {
+        Printer {
+            out: String::new(),
+            indent: 0,
+            space: false,
+        }
+    }
+
+    pub fn finish(self) -> String {
+        self.out
+    }
+
+    fn sep(&mut self) {
+        if self.space {
+            self.out.push(' ');
+        }
+    }
+
+    /// A bare symbol.
+    pub fn word(&mut self, s: &str) {
+        self.sep();
+        self.out.push_str(s);
+        self.space = true;
+    }
+
+    /// A string, always in quotes.
+    pub fn quoted(&mut self, s: &str) {
+        self.sep();
+        self.out.push('"');
+        self.out.push_str(s);
+        self.out.push('"');
+        self.space = true;
+    }
+
+    /// A symbol or string: bare when it can be.
+    pub fn atom(&mut self, s: &str) {
+        if is_symbol(s) {
+            self.word(s);
+        } else {
+            self.quoted(s);
+        }
+    }
+
+    pub fn open(&mut self) {
+        self.sep();
+        self.out.push('(');
+        self.space = false;
+    }
+
+    pub fn close(&mut self) {
+        self.out.push(')');
+        self.space = true;
+    }
+
+    fn line_start(&mut self) {
+        for _ in 0..self.indent {
+            self.out.push_str("    ");
+        }
+        self.space = false;
+    }
+
+    /// Statements one per line at the current indent, each ending in `\n`.
+    pub fn body(&mut self, stmts: &[Statement]) {
+        let mut prev: Option<&Statement> = None;
+        for s in stmts {
+            if matches!(s, Statement::Comment(_)) && prev.is_some_and(|p| !p.is_trivia()) {
+                self.out.push('\n');
+            }
+            match s {
+                Statement::LineMark(_) => {}
+                _ => self.line_start(),
+            }
+            self.statement(s);
+            self.out.push('\n');
+            prev = Some(s);
+        }
+    }
+
+    /// A container's `(KEYWORD HEADER` is written; writes its body and `)`.
+    fn container_body(&mut self, stmts: &[Statement]) {
+        if stmts.is_empty() {
+            self.close();
+            return;
+        }
+        self.out.push('\n');
+        self.indent += 1;
+        self.body(stmts);
+        self.indent -= 1;
+        self.line_start();
+        self.close();
+    }
+
+    fn simple<T: SimpleStatement>(&mut self, s: &T) {
+        self.open();
+        self.word(T::KEYWORD);
+        s.print_args(self);
+        self.close();
+    }
+
+    /// One statement, from the current position, without a final line break.
+    pub fn statement(&mut self, s: &Statement) {
+        match s {
+            Statement::Comment(c) => {
+                if self.indent == 0 && c.text().starts_with(";*") {
+                    self.out.push(' ');
+                }
+                self.out.push(';');
+                self.out.push_str(c.text());
+            }
+            Statement::LineMark(m) => match m {
+                LineMark::Start {
+                    expanded,
+                    line,
+                    path,
+                    ..
+                } => {
+                    self.out
+                        .push_str(if *expanded { ";;* lmx " } else { ";;* lms " });
+                    self.out.push_str(&line.to_string());
+                    self.space = true;
+                    self.atom(path.as_str());
+                }
+                LineMark::End { .. } => self.out.push_str(";;* lme"),
+            },
+            Statement::AvRule(r) => {
+                self.open();
+                self.word(r.kind.keyword());
+                r.source.print(self);
+                r.target.print(self);
+                r.classperms.print(self);
+                self.close();
+            }
+            Statement::AvRuleX(r) => {
+                self.open();
+                self.word(r.kind.keyword());
+                r.source.print(self);
+                r.target.print(self);
+                r.permx.print(self);
+                self.close();
+            }
+            Statement::PermissionX(x) => self.simple(x),
+            Statement::Type(x) => self.simple(x),
+            Statement::TypeAlias(x) => self.simple(x),
+            Statement::TypeAliasActual(x) => self.simple(x),
+            Statement::TypeAttribute(x) => self.simple(x),
+            Statement::TypeAttributeSet(x) => self.simple(x),
+            Statement::ExpandTypeAttribute(x) => {
+                self.open();
+                self.word("expandtypeattribute");
+                match x.attributes.as_slice() {
+                    [one] => one.print(self),
+                    many => many.to_vec().print(self),
+                }
+                x.expand.print(self);
+                self.close();
+            }
+            Statement::TypeBounds(x) => self.simple(x),
+            Statement::TypePermissive(x) => self.simple(x),
+            Statement::TypeNeverAudit(x) => self.simple(x),
+            Statement::TypeTransition(x) => {
+                self.open();
+                self.word("typetransition");
+                x.source.print(self);
+                x.target.print(self);
+                x.class.print(self);
+                x.object_name.print(self);
+                x.result.print(self);
+                self.close();
+            }
+            Statement::TypeChange(x) => self.simple(x),
+            Statement::TypeMember(x) => self.simple(x),
+            Statement::Common(x) => self.simple(x),
+            Statement::ClassCommon(x) => self.simple(x),
+            Statement::Class(x) => self.simple(x),
+            Statement::ClassOrder(x) => {
+                self.open();
+                self.word("classorder");
+                self.open();
+                if x.unordered {
+                    self.word("unordered");
+                }
+                for c in &x.classes {
+                    c.print(self);
+                }
+                self.close();
+                self.close();
+            }
+            Statement::ClassPermission(x) => self.simple(x),
+            Statement::ClassPermissionSet(x) => self.simple(x),
+            Statement::ClassMap(x) => self.simple(x),
+            Statement::ClassMapping(x) => self.simple(x),
+            Statement::Block(b) => {
+                self.open();
+                self.word("block");
+                b.name.print(self);
+                self.container_body(&b.body);
+            }
+            Statement::BlockAbstract(x) => self.simple(x),
+            Statement::BlockInherit(x) => self.simple(x),
+            Statement::In(x) => {
+                self.open();
+                self.word("in");
+                match x.position {
+                    Some(InPosition::Before) => self.word("before"),
+                    Some(InPosition::After) => self.word("after"),
+                    None => {}
+                }
+                x.container.print(self);
+                self.container_body(&x.body);
+            }
+            Statement::Optional(o) => {
+                self.open();
+                self.word("optional");
+                o.name.print(self);
+                self.container_body(&o.body);
+            }
+            Statement::Macro(m) => {
+                self.open();
+                self.word("macro");
+                m.name.print(self);
+                self.open();
+                for p in &m.params {
+                    self.open();
+                    self.word(p.kind.keyword());
+                    p.name.print(self);
+                    self.close();
+                }
+                self.close();
+                self.container_body(&m.body);
+            }
+            Statement::Call(c) => {
+                self.open();
+                self.word("call");
+                c.name.print(self);
+                if !c.args.is_empty() {
+                    c.args.print(self);
+                }
+                self.close();
+            }
+            Statement::Boolean(x) => self.simple(x),
+            Statement::Tunable(x) => self.simple(x),
+            Statement::Conditional(c) => {
+                self.open();
+                self.word(c.kind.keyword());
+                c.condition.print(self);
+                self.out.push('\n');
+                self.indent += 1;
+                for (word, branch) in [("true", &c.if_true), ("false", &c.if_false)] {
+                    if let Some(stmts) = branch {
+                        self.line_start();
+                        self.open();
+                        self.word(word);
+                        self.container_body(stmts);
+                        self.out.push('\n');
+                    }
+                }
+                self.indent -= 1;
+                self.line_start();
+                self.close();
+            }
+            Statement::Role(x) => self.simple(x),
+            Statement::RoleType(x) => self.simple(x),
+            Statement::RoleAttribute(x) => self.simple(x),
+            Statement::RoleAttributeSet(x) => self.simple(x),
+            Statement::RoleAllow(x) => self.simple(x),
+            Statement::RoleTransition(x) => self.simple(x),
+            Statement::RoleBounds(x) => self.simple(x),
+        }
+    }
+}
+
+/// Canonical text of a list of top-level statements.
+pub(crate) fn print_body(stmts: &[Statement]) -> String {
+    let mut p = Printer::new();
+    p.body(stmts);
+    p.finish()
+}
