@@ -98,6 +98,14 @@ pub enum ErrorKind {
         /// The limit in force.
         limit: usize,
     },
+    /// A statement nested deeper than the typed tree allows.
+    #[error(
+        "nesting deeper than {limit} levels: libsepol 3.12 and later reject it, and cilgen does not build typed trees this deep"
+    )]
+    TreeTooDeep {
+        /// The limit, [`MAX_TREE_DEPTH`](crate::parse::MAX_TREE_DEPTH).
+        limit: usize,
+    },
     /// Input of 4 GiB or more.
     #[error("input is too large: at most 4 GiB of CIL can be parsed")]
     TooLarge,

@@ -19,7 +19,7 @@
 //! ```
 //!
 //! Layers: [`syntax`](crate) reads text into spanned S-expressions (nom,
-//! bounded nesting, no recursion); [`parse`] turns them into the typed
+//! bounded nesting, no recursion); [`parse()`] turns them into the typed
 //! [`Statement`]s of [`ast`]; [`Policy`]'s `Display` prints canonical text;
 //! [`builder`] makes statements from Rust with validated names.
 //!

@@ -195,7 +195,8 @@ pub enum LineMark {
         expanded: bool,
         /// The original line.
         line: u32,
-        /// The original file.
+        /// The original file; it cannot hold a `\r`, which would end the
+        /// line mark.
         path: QString,
         /// Where it was parsed from.
         #[cfg_attr(feature = "serde", serde(skip))]

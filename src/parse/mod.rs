@@ -3,8 +3,8 @@
 //! Each keyword has a fixed shape checked here, with errors in CIL's own
 //! words (`allow expects (allow SOURCE TARGET CLASSPERMS), found 2
 //! arguments`). Fixed-shape statements get their parse from the
-//! `simple_statements!` declarations through [`Arg`]; containers and
-//! irregular forms are written out in [`statements`].
+//! `simple_statements!` declarations through the `Arg` trait; containers and
+//! irregular forms are written out in the `statements` module.
 
 mod args;
 mod statements;
@@ -18,6 +18,8 @@ use crate::syntax::{Kind, LineMarkParts, Node, Reader, Top, line_mark_parts};
 
 /// Default limit of open parentheses, as secilc's.
 pub const DEFAULT_MAX_DEPTH: usize = 4096;
+
+pub use crate::syntax::MAX_TREE_DEPTH;
 
 /// How to parse: the file name used in messages and the nesting limit.
 ///
@@ -57,6 +59,8 @@ impl ParseOptions {
     }
 
     /// The most parentheses open at once (secilc: 4096). At least 1.
+    /// Independently of it, a statement nested deeper than
+    /// [`MAX_TREE_DEPTH`] (256, libsepol 3.12's own limit) is rejected.
     pub fn max_depth(mut self, depth: usize) -> ParseOptions {
         self.max_depth = depth.max(1);
         self

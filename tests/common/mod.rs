@@ -1,0 +1,89 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use pretty_assertions::assert_eq;
+
+/// `src` is canonical: it parses, prints back byte for byte, and the
+/// reprint parses to the same AST.
+pub fn assert_roundtrip(src: &str) {
+    assert_parses_to(src, src);
+}
+
+/// `src` parses and prints as `canonical`, which is itself canonical.
+pub fn assert_parses_to(src: &str, canonical: &str) {
+    let policy = cilgen::parse(src).unwrap_or_else(|e| panic!("{e}"));
+    let printed = policy.to_string();
+    assert_eq!(printed, canonical);
+    let again = cilgen::parse(&printed).unwrap_or_else(|e| panic!("reprint: {e}"));
+    assert_eq!(again, policy);
+    assert_eq!(again.to_string(), printed);
+}
+
+/// Whether golden files are to be rewritten (`CILGEN_BLESS=1 cargo test`).
+pub fn bless() -> bool {
+    std::env::var_os("CILGEN_BLESS").is_some_and(|v| v == "1")
+}
+
+pub fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `*.cil` files of a folder, sorted.
+pub fn cil_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "cil"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// The SELinux tool `name`, or `None` with a message when it is missing.
+/// Under `CI=true` a missing tool fails the test: CI must run every check.
+pub fn tool(name: &str) -> Option<PathBuf> {
+    let path = Path::new("/usr/bin").join(name);
+    let found = path.exists() || Command::new(name).arg("--help").output().is_ok();
+    if found {
+        return Some(if path.exists() {
+            path
+        } else {
+            PathBuf::from(name)
+        });
+    }
+    let msg = format!(
+        "`{name}` is not installed: apt-get install secilc semodule-utils policycoreutils setools checkpolicy selinux-policy-default selinux-policy-dev selinux-policy-src (or run .ci/run)"
+    );
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{msg}");
+    }
+    eprintln!("skipped: {msg}");
+    None
+}
+
+/// Runs a command; returns (success, combined output).
+pub fn run(cmd: &mut Command) -> (bool, String) {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// A fresh temporary folder under the target directory.
+pub fn temp_dir(label: &str) -> PathBuf {
+    let dir = manifest_dir()
+        .join("target")
+        .join("test-tmp")
+        .join(format!("{label}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

@@ -1,0 +1,529 @@
+//! Property tests: names, generated ASTs round-trip through print and parse,
+//! and no input makes the parser panic or overflow the stack.
+
+use cilgen::ast::*;
+use cilgen::{Name, Policy, QString, Ref, Span, Statement};
+use proptest::prelude::*;
+use proptest::strategy::Union;
+
+const RESERVED: [&str; 11] = [
+    "and", "or", "xor", "not", "all", "eq", "neq", "range", "self", "notself", "other",
+];
+
+/// The rule for declared names, written independently of the crate.
+fn is_valid_name(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.len() <= 2047
+        && b[0].is_ascii_alphabetic()
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b'-')
+        && !RESERVED.contains(&s)
+}
+
+fn name_text() -> impl Strategy<Value = String> {
+    "[A-Za-z][A-Za-z0-9_-]{0,12}".prop_filter("reserved or contextual keyword", |s| {
+        !RESERVED.contains(&s.as_str())
+            && !["unordered", "true", "false", "before", "after"].contains(&s.as_str())
+    })
+}
+
+fn name() -> impl Strategy<Value = Name> {
+    name_text().prop_map(|s| Name::new(s).unwrap())
+}
+
+fn reference() -> impl Strategy<Value = Ref> {
+    prop_oneof![
+        4 => name_text().prop_map(|s| Ref::new(s).unwrap()),
+        1 => (name_text(), name_text()).prop_map(|(a, b)| Ref::new(format!("{a}.{b}")).unwrap()),
+        1 => name_text().prop_map(|a| Ref::new(format!(".{a}")).unwrap()),
+        1 => Just(Ref::new("self").unwrap()),
+    ]
+}
+
+fn qstring() -> impl Strategy<Value = QString> {
+    "[^\"\n\0]{0,16}".prop_map(|s| QString::new(s).unwrap())
+}
+
+fn set_expr() -> impl Strategy<Value = Expr> {
+    let leaf = prop::collection::vec(reference().prop_map(Term::Leaf), 1..4).prop_map(Expr::List);
+    leaf.prop_recursive(4, 24, 3, |inner| {
+        let term = prop_oneof![
+            reference().prop_map(Term::Leaf),
+            inner.clone().prop_map(Term::Expr)
+        ];
+        prop_oneof![
+            prop::collection::vec(term.clone(), 1..4).prop_map(Expr::List),
+            term.clone().prop_map(|t| Expr::Not(Box::new(t))),
+            (term.clone(), term.clone()).prop_map(|(a, b)| Expr::And(Box::new(a), Box::new(b))),
+            (term.clone(), term.clone()).prop_map(|(a, b)| Expr::Or(Box::new(a), Box::new(b))),
+            (term.clone(), term).prop_map(|(a, b)| Expr::Xor(Box::new(a), Box::new(b))),
+            Just(Expr::All),
+        ]
+    })
+}
+
+fn set_term() -> impl Strategy<Value = Term> {
+    prop_oneof![
+        reference().prop_map(Term::Leaf),
+        set_expr().prop_map(Term::Expr)
+    ]
+}
+
+fn bool_term() -> impl Strategy<Value = Term> {
+    let leaf = reference().prop_map(Term::Leaf);
+    leaf.prop_recursive(3, 12, 2, |t| {
+        prop_oneof![
+            t.clone().prop_map(|a| Term::Expr(Expr::Not(Box::new(a)))),
+            (t.clone(), t.clone())
+                .prop_map(|(a, b)| Term::Expr(Expr::And(Box::new(a), Box::new(b)))),
+            (t.clone(), t.clone())
+                .prop_map(|(a, b)| Term::Expr(Expr::Eq(Box::new(a), Box::new(b)))),
+            (t.clone(), t).prop_map(|(a, b)| Term::Expr(Expr::Neq(Box::new(a), Box::new(b)))),
+        ]
+    })
+}
+
+fn permx_value() -> impl Strategy<Value = PermxValue> {
+    (
+        any::<u16>(),
+        prop_oneof![Just(Radix::Decimal), Just(Radix::Hex), Just(Radix::Octal)],
+    )
+        .prop_map(|(value, radix)| PermxValue { value, radix })
+}
+
+fn permx_expr() -> impl Strategy<Value = Expr<PermxValue>> {
+    prop_oneof![
+        prop::collection::vec(permx_value().prop_map(Term::Leaf), 1..4).prop_map(Expr::List),
+        (permx_value(), permx_value()).prop_map(|(a, b)| Expr::Range(a, b)),
+        permx_value()
+            .prop_map(|v| Expr::Not(Box::new(Term::Expr(Expr::List(vec![Term::Leaf(v)]))))),
+    ]
+}
+
+fn classperms() -> impl Strategy<Value = ClassPerms> {
+    prop_oneof![
+        1 => reference().prop_map(ClassPerms::Named),
+        4 => (reference(), set_expr()).prop_map(|(class, perms)| ClassPerms::Anonymous { class, perms }),
+    ]
+}
+
+fn av_kind() -> impl Strategy<Value = AvKind> {
+    prop_oneof![
+        Just(AvKind::Allow),
+        Just(AvKind::AuditAllow),
+        Just(AvKind::DontAudit),
+        Just(AvKind::NeverAllow),
+        Just(AvKind::Deny)
+    ]
+}
+
+fn value() -> impl Strategy<Value = Value> {
+    qstring()
+        .prop_map(Value::Atom)
+        .prop_recursive(3, 12, 3, |v| {
+            prop::collection::vec(v, 0..3).prop_map(Value::List)
+        })
+}
+
+fn comment() -> impl Strategy<Value = Statement> {
+    "[^\r\n]{0,20}".prop_map(|t| Statement::Comment(Comment::new(t).unwrap()))
+}
+
+/// Statements allowed anywhere, including inside `booleanif`.
+fn rule() -> impl Strategy<Value = Statement> {
+    let d = Span::DUMMY;
+    prop_oneof![
+        (
+            prop_oneof![
+                Just(AvKind::Allow),
+                Just(AvKind::AuditAllow),
+                Just(AvKind::DontAudit)
+            ],
+            reference(),
+            reference(),
+            classperms()
+        )
+            .prop_map(move |(kind, source, target, classperms)| AvRule {
+                kind,
+                source,
+                target,
+                classperms,
+                span: d
+            }
+            .into()),
+        (
+            reference(),
+            reference(),
+            reference(),
+            prop::option::of(qstring()),
+            reference()
+        )
+            .prop_map(
+                move |(source, target, class, object_name, result)| TypeTransition {
+                    source,
+                    target,
+                    class,
+                    object_name,
+                    result,
+                    span: d
+                }
+                .into()
+            ),
+        (reference(), reference(), reference(), reference()).prop_map(
+            move |(source, target, class, result)| TypeChange {
+                source,
+                target,
+                class,
+                result,
+                span: d
+            }
+            .into()
+        ),
+        (reference(), prop::collection::vec(value(), 0..4)).prop_map(move |(name, args)| Call {
+            name,
+            args,
+            span: d
+        }
+        .into()),
+    ]
+}
+
+/// Statements with no nesting.
+fn leaf_statement() -> impl Strategy<Value = Statement> {
+    let d = Span::DUMMY;
+    Union::new(vec![
+        rule().boxed(),
+        comment().boxed(),
+        (av_kind(), reference(), reference(), classperms())
+            .prop_map(move |(kind, source, target, classperms)| {
+                AvRule {
+                    kind,
+                    source,
+                    target,
+                    classperms,
+                    span: d,
+                }
+                .into()
+            })
+            .boxed(),
+        (reference(), reference(), reference(), permx_expr())
+            .prop_map(move |(source, target, class, values)| {
+                AvRuleX {
+                    kind: AvxKind::Allow,
+                    source,
+                    target,
+                    permx: PermxArg::Anonymous(Permx {
+                        kind: PermxKind::Ioctl,
+                        class,
+                        values,
+                    }),
+                    span: d,
+                }
+                .into()
+            })
+            .boxed(),
+        name()
+            .prop_map(move |name| Type { name, span: d }.into())
+            .boxed(),
+        name()
+            .prop_map(move |name| TypeAttribute { name, span: d }.into())
+            .boxed(),
+        (reference(), set_term())
+            .prop_map(move |(attribute, expr)| {
+                TypeAttributeSet {
+                    attribute,
+                    expr,
+                    span: d,
+                }
+                .into()
+            })
+            .boxed(),
+        (prop::collection::vec(reference(), 1..3), any::<bool>())
+            .prop_map(move |(attributes, expand)| {
+                ExpandTypeAttribute {
+                    attributes,
+                    expand,
+                    span: d,
+                }
+                .into()
+            })
+            .boxed(),
+        (name(), prop::collection::vec(name(), 0..4))
+            .prop_map(move |(name, perms)| {
+                Class {
+                    name,
+                    perms,
+                    span: d,
+                }
+                .into()
+            })
+            .boxed(),
+        (name(), prop::collection::vec(name(), 0..4))
+            .prop_map(move |(name, perms)| {
+                Common {
+                    name,
+                    perms,
+                    span: d,
+                }
+                .into()
+            })
+            .boxed(),
+        (any::<bool>(), prop::collection::vec(reference(), 1..4))
+            .prop_map(move |(unordered, classes)| {
+                ClassOrder {
+                    unordered,
+                    classes,
+                    span: d,
+                }
+                .into()
+            })
+            .boxed(),
+        (reference(), classperms())
+            .prop_map(move |(name, classperms)| {
+                ClassPermissionSet {
+                    name,
+                    classperms,
+                    span: d,
+                }
+                .into()
+            })
+            .boxed(),
+        (name(), any::<bool>())
+            .prop_map(move |(name, value)| {
+                Boolean {
+                    name,
+                    value,
+                    span: d,
+                }
+                .into()
+            })
+            .boxed(),
+        (reference(), reference())
+            .prop_map(move |(role, ty)| RoleType { role, ty, span: d }.into())
+            .boxed(),
+        (reference(), reference(), reference(), reference())
+            .prop_map(move |(source, target, class, result)| {
+                RoleTransition {
+                    source,
+                    target,
+                    class,
+                    result,
+                    span: d,
+                }
+                .into()
+            })
+            .boxed(),
+    ])
+}
+
+fn conditional(body: BoxedStrategy<Statement>) -> impl Strategy<Value = Statement> {
+    let branch = prop::option::of(prop::collection::vec(body, 0..3));
+    (any::<bool>(), bool_term(), branch.clone(), branch)
+        .prop_filter("needs a branch", |(_, _, t, f)| t.is_some() || f.is_some())
+        .prop_map(|(tunable, condition, if_true, if_false)| {
+            Conditional {
+                kind: if tunable {
+                    CondKind::Tunable
+                } else {
+                    CondKind::Boolean
+                },
+                condition,
+                if_true,
+                if_false,
+                span: Span::DUMMY,
+            }
+            .into()
+        })
+}
+
+fn statement() -> impl Strategy<Value = Statement> {
+    let d = Span::DUMMY;
+    let in_optional = prop_oneof![3 => leaf_statement(), 1 => conditional(rule().boxed())].boxed();
+    leaf_statement().prop_recursive(3, 32, 4, move |inner| {
+        let inherit =
+            reference().prop_map(move |block| Statement::from(BlockInherit { block, span: d }));
+        let body = prop::collection::vec(prop_oneof![4 => inner.clone(), 1 => inherit], 0..4);
+        let flat = prop::collection::vec(in_optional.clone(), 0..4);
+        prop_oneof![
+            (name(), body.clone()).prop_map(move |(name, body)| Block {
+                name,
+                body,
+                span: d
+            }
+            .into()),
+            (name(), flat.clone()).prop_map(move |(name, body)| Optional {
+                name,
+                body,
+                span: d
+            }
+            .into()),
+            (
+                prop::option::of(prop_oneof![
+                    Just(InPosition::Before),
+                    Just(InPosition::After)
+                ]),
+                reference(),
+                prop::collection::vec(rule(), 0..3)
+            )
+                .prop_map(move |(position, container, body)| In {
+                    position,
+                    container,
+                    body,
+                    span: d
+                }
+                .into()),
+            (
+                name(),
+                prop::collection::btree_map(name_text(), 0..15usize, 0..4),
+                flat
+            )
+                .prop_map(move |(name, params, body)| {
+                    let params = params
+                        .into_iter()
+                        .map(|(n, k)| Param {
+                            kind: ParamKind::ALL[k],
+                            name: Name::new(n).unwrap(),
+                        })
+                        .collect();
+                    Macro {
+                        name,
+                        params,
+                        body,
+                        span: d,
+                    }
+                    .into()
+                }),
+            conditional(rule().boxed()),
+        ]
+    })
+}
+
+fn policy() -> impl Strategy<Value = Policy> {
+    let path = "[^\"\n\r\0]{0,16}".prop_map(|s| QString::new(s).unwrap());
+    let marked =
+        (path, any::<u32>(), any::<bool>(), statement()).prop_map(|(path, line, expanded, s)| {
+            vec![
+                Statement::LineMark(LineMark::Start {
+                    expanded,
+                    line,
+                    path,
+                    span: Span::DUMMY,
+                }),
+                s,
+                Statement::LineMark(LineMark::End { span: Span::DUMMY }),
+            ]
+        });
+    prop::collection::vec(
+        prop_oneof![4 => statement().prop_map(|s| vec![s]), 1 => marked],
+        0..8,
+    )
+    .prop_map(|groups| groups.into_iter().flatten().collect())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn valid_names_print_and_parse_back(s in "[A-Za-z][A-Za-z0-9_-]{0,30}") {
+        prop_assume!(!RESERVED.contains(&s.as_str()));
+        let n = Name::new(&s).unwrap();
+        let policy = cilgen::parse(&format!("(type {n})")).unwrap();
+        let Statement::Type(t) = &policy.statements[0] else { panic!() };
+        prop_assert_eq!(&t.name, &n);
+    }
+
+    #[test]
+    fn name_constructor_matches_the_rule(s in "\\PC{0,12}|[A-Za-z][A-Za-z0-9_.$-]{0,8}") {
+        prop_assert_eq!(Name::new(&s).is_ok(), is_valid_name(&s), "{:?}", s);
+        if let Ok(n) = Name::new(&s) {
+            prop_assert_eq!(n.as_str(), s.as_str());
+        }
+    }
+
+    #[test]
+    fn quoted_strings_round_trip(s in "[^\"\n\0]{0,24}") {
+        let q = QString::new(&s).unwrap();
+        let policy = cilgen::parse(&format!("(typetransition a b c \"{s}\" d)")).unwrap();
+        let Statement::TypeTransition(t) = &policy.statements[0] else { panic!() };
+        prop_assert_eq!(t.object_name.as_ref(), Some(&q));
+    }
+
+    #[test]
+    fn generated_policies_round_trip(p in policy()) {
+        let text = p.to_string();
+        let parsed = cilgen::parse(&text).map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
+        prop_assert_eq!(&parsed, &p, "{}", text);
+        prop_assert_eq!(parsed.to_string(), text);
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+        let text = String::from_utf8_lossy(&bytes);
+        if let Ok(p) = cilgen::parse(&text) {
+            let printed = p.to_string();
+            prop_assert_eq!(cilgen::parse(&printed).unwrap(), p);
+        }
+    }
+
+    #[test]
+    fn cil_like_text_never_panics(text in "[()a-z \"\n;.*0-9]{0,200}") {
+        if let Ok(p) = cilgen::parse(&text) {
+            let printed = p.to_string();
+            prop_assert_eq!(cilgen::parse(&printed).unwrap(), p);
+        }
+    }
+}
+
+#[test]
+fn a_megabyte_of_open_parentheses_is_an_error() {
+    for src in [
+        "(".repeat(1_000_000),
+        ")".repeat(1_000_000),
+        format!("(block a {}", "(".repeat(1_000_000)),
+    ] {
+        let err = cilgen::parse(&src).unwrap_err();
+        assert!(err.line() == 1, "{err}");
+    }
+    let err = cilgen::ParseOptions::new()
+        .max_depth(4096)
+        .parse(&"(".repeat(1_000_000))
+        .unwrap_err();
+    assert_eq!(err.kind(), &cilgen::ErrorKind::TreeTooDeep { limit: 256 });
+    let err = cilgen::ParseOptions::new()
+        .max_depth(10)
+        .parse(&"(".repeat(100))
+        .unwrap_err();
+    assert_eq!(err.kind(), &cilgen::ErrorKind::TooDeep { limit: 10 });
+}
+
+#[test]
+fn the_deepest_accepted_nesting_is_stack_safe_on_a_test_thread() {
+    let n = 255;
+    let cases = [
+        format!("{}(type t){}", "(block a ".repeat(n), ")".repeat(n)),
+        format!(
+            "(typeattributeset a {}b{})",
+            "(not ".repeat(n - 1),
+            ")".repeat(n - 1)
+        ),
+        format!("(call m ({}b{}))", "(".repeat(n - 1), ")".repeat(n - 1)),
+        format!(
+            "{}(type t){}",
+            "(tunableif t (true ".repeat(n / 2),
+            "))".repeat(n / 2)
+        ),
+        format!(
+            "{}(type t){}",
+            "(optional o (tunableif t (true ".repeat(n / 3),
+            ")))".repeat(n / 3)
+        ),
+    ];
+    for src in cases {
+        let p = cilgen::parse(&src).unwrap_or_else(|e| panic!("{e}"));
+        let printed = p.to_string();
+        let again = cilgen::parse(&printed).unwrap();
+        assert_eq!(again, p);
+        let _ = format!("{:?}", p.clone());
+    }
+}
