@@ -30,17 +30,25 @@
 
 pub mod ast;
 pub mod builder;
+pub mod catalog;
 pub mod error;
 pub mod parse;
 mod print;
 pub mod span;
 mod syntax;
+pub mod validate;
+pub mod virt_launcher;
 
 pub use ast::{
     AvKind, AvRule, AvRuleX, AvxKind, Block, Call, ClassPerms, Comment, CondKind, Conditional,
     Expr, InPosition, LineMark, Macro, Name, Optional, Param, ParamKind, Permx, PermxArg,
-    PermxKind, PermxValue, Policy, QString, Radix, Ref, Statement, Term, Value,
+    PermxKind, PermxValue, Policy, QString, Radix, Ref, Spanned, Statement, Term, Value,
 };
 pub use error::{ErrorKind, NameError, ParseError};
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 pub use parse::{ParseOptions, parse};
 pub use span::Span;

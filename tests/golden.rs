@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{bless, cil_files, manifest_dir};
+use common::{check_golden, cil_files, manifest_dir};
 
 #[test]
 fn valid_files_print_as_expected_and_round_trip() {
@@ -25,19 +25,8 @@ fn valid_files_print_as_expected_and_round_trip() {
             }
         };
         let printed = policy.to_string();
-        let expected_path = dir.join("expected").join(&name);
-        if bless() {
-            std::fs::write(&expected_path, &printed).unwrap();
-        }
-        match std::fs::read_to_string(&expected_path) {
-            Ok(expected) if expected == printed => {}
-            Ok(expected) => failures.push(format!(
-                "{name}: printed text differs from expected:\n{}",
-                pretty_assertions::StrComparison::new(&expected, &printed)
-            )),
-            Err(_) => failures.push(format!(
-                "{name}: no expected file (run with CILGEN_BLESS=1)"
-            )),
+        if let Err(e) = check_golden(&dir.join("expected").join(&name), &printed) {
+            failures.push(e);
         }
         match cilgen::parse(&printed) {
             Ok(again) if again == policy && again.to_string() == printed => {}
@@ -64,17 +53,8 @@ fn invalid_files_fail_with_the_expected_error() {
             }
             Err(e) => format!("{e}\n"),
         };
-        let err_path = input.with_extension("err");
-        if bless() {
-            std::fs::write(&err_path, &rendered).unwrap();
-        }
-        match std::fs::read_to_string(&err_path) {
-            Ok(expected) if expected == rendered => {}
-            Ok(expected) => failures.push(format!(
-                "{name}: error differs:\n{}",
-                pretty_assertions::StrComparison::new(&expected, &rendered)
-            )),
-            Err(_) => failures.push(format!("{name}: no .err file (run with CILGEN_BLESS=1)")),
+        if let Err(e) = check_golden(&input.with_extension("err"), &rendered) {
+            failures.push(e);
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));

@@ -842,8 +842,93 @@ macro_rules! statement_enum {
                     Statement::$variant(s)
                 }
             }
+
+            /// Canonical CIL text, as the statement prints in a policy.
+            impl fmt::Display for $ty {
+                fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    fmt::Display::fmt(&Statement::from(self.clone()), f)
+                }
+            }
         )*
+
+        impl Statement {
+            /// Where the statement was parsed from ([`Span::DUMMY`] when
+            /// built in code).
+            pub fn span(&self) -> Span {
+                match self {
+                    $( Statement::$variant(x) => x.span(), )*
+                }
+            }
+        }
     };
+}
+
+/// Nodes that carry the span they were parsed from.
+pub trait Spanned {
+    /// The span ([`Span::DUMMY`] when built in code).
+    fn span(&self) -> Span;
+}
+
+macro_rules! spanned_by_field {
+    ($($ty:ty),* $(,)?) => {$(
+        impl Spanned for $ty {
+            fn span(&self) -> Span {
+                self.span
+            }
+        }
+    )*};
+}
+
+spanned_by_field!(
+    Comment,
+    AvRule,
+    AvRuleX,
+    PermissionX,
+    Type,
+    TypeAlias,
+    TypeAliasActual,
+    TypeAttribute,
+    TypeAttributeSet,
+    ExpandTypeAttribute,
+    TypeBounds,
+    TypePermissive,
+    TypeNeverAudit,
+    TypeTransition,
+    TypeChange,
+    TypeMember,
+    Common,
+    ClassCommon,
+    Class,
+    ClassOrder,
+    ClassPermission,
+    ClassPermissionSet,
+    ClassMap,
+    ClassMapping,
+    Block,
+    BlockAbstract,
+    BlockInherit,
+    In,
+    Optional,
+    Macro,
+    Call,
+    Boolean,
+    Tunable,
+    Conditional,
+    Role,
+    RoleType,
+    RoleAttribute,
+    RoleAttributeSet,
+    RoleAllow,
+    RoleTransition,
+    RoleBounds,
+);
+
+impl Spanned for LineMark {
+    fn span(&self) -> Span {
+        match self {
+            LineMark::Start { span, .. } | LineMark::End { span } => *span,
+        }
+    }
 }
 
 statement_enum! {
@@ -967,57 +1052,3 @@ impl fmt::Display for Statement {
         f.write_str(p.finish().trim_end_matches('\n'))
     }
 }
-
-/// Prints one statement kind as canonical CIL.
-macro_rules! display_via_statement {
-    ($($ty:ty),*) => {$(
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                fmt::Display::fmt(&Statement::from(self.clone()), f)
-            }
-        }
-    )*};
-}
-
-display_via_statement!(
-    AvRule,
-    AvRuleX,
-    PermissionX,
-    Type,
-    TypeAlias,
-    TypeAliasActual,
-    TypeAttribute,
-    TypeAttributeSet,
-    ExpandTypeAttribute,
-    TypeBounds,
-    TypePermissive,
-    TypeNeverAudit,
-    TypeTransition,
-    TypeChange,
-    TypeMember,
-    Common,
-    ClassCommon,
-    Class,
-    ClassOrder,
-    ClassPermission,
-    ClassPermissionSet,
-    ClassMap,
-    ClassMapping,
-    Block,
-    BlockAbstract,
-    BlockInherit,
-    In,
-    Optional,
-    Macro,
-    Call,
-    Boolean,
-    Tunable,
-    Conditional,
-    Role,
-    RoleType,
-    RoleAttribute,
-    RoleAttributeSet,
-    RoleAllow,
-    RoleTransition,
-    RoleBounds
-);

@@ -87,3 +87,20 @@ pub fn temp_dir(label: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// Compares `actual` with the golden file at `path` (rewriting it first
+/// under `CILGEN_BLESS=1`); returns a readable failure.
+pub fn check_golden(path: &Path, actual: &str) -> Result<(), String> {
+    let name = path.file_name().unwrap().to_string_lossy();
+    if bless() {
+        std::fs::write(path, actual).unwrap();
+    }
+    match std::fs::read_to_string(path) {
+        Ok(expected) if expected == actual => Ok(()),
+        Ok(expected) => Err(format!(
+            "{name}: differs from the golden file:\n{}",
+            pretty_assertions::StrComparison::new(&expected, actual)
+        )),
+        Err(_) => Err(format!("{name}: no golden file (run with CILGEN_BLESS=1)")),
+    }
+}

@@ -1,0 +1,485 @@
+//! Checks that need no base policy: permissions that do not exist for their
+//! class, names declared twice in one namespace, and statements too new for
+//! the libsepol release a policy targets.
+//!
+//! ```
+//! use cilgen::validate::{validate, ValidateOptions};
+//! let src = "(allow process self (tun_socket (attch_queue)))";
+//! let policy = cilgen::parse(src)?;
+//! let problems = validate(&policy, &ValidateOptions::default());
+//! assert_eq!(
+//!     problems[0].render(src, "virt.cil"),
+//!     "\
+//! virt.cil:1:34: class `tun_socket` has no permission `attch_queue`
+//! (allow process self (tun_socket (attch_queue)))
+//!                                  ^^^^^^^^^^^"
+//! );
+//! # Ok::<(), cilgen::ParseError>(())
+//! ```
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::str::FromStr;
+
+use crate::ast::*;
+use crate::catalog::Catalog;
+use crate::error::{ErrorKind, ParseError};
+use crate::span::Span;
+
+/// A libsepol release, for the dialect check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[allow(missing_docs)]
+pub enum Release {
+    V3_2,
+    V3_3,
+    V3_4,
+    V3_5,
+    V3_6,
+    V3_7,
+    V3_8,
+    V3_9,
+}
+
+impl Release {
+    /// Every release the dialect check knows, oldest first.
+    pub const ALL: [Release; 8] = [
+        Release::V3_2,
+        Release::V3_3,
+        Release::V3_4,
+        Release::V3_5,
+        Release::V3_6,
+        Release::V3_7,
+        Release::V3_8,
+        Release::V3_9,
+    ];
+
+    /// `"3.4"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Release::V3_2 => "3.2",
+            Release::V3_3 => "3.3",
+            Release::V3_4 => "3.4",
+            Release::V3_5 => "3.5",
+            Release::V3_6 => "3.6",
+            Release::V3_7 => "3.7",
+            Release::V3_8 => "3.8",
+            Release::V3_9 => "3.9",
+        }
+    }
+}
+
+impl fmt::Display for Release {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Release {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Release, String> {
+        Release::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| {
+                format!(
+                    "unknown libsepol release `{s}`; known: {}",
+                    Release::ALL.map(Release::as_str).join(", ")
+                )
+            })
+    }
+}
+
+/// What a check found.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Problem {
+    /// A permission the class does not have.
+    #[error("class `{class}` has no permission `{perm}`")]
+    UnknownPermission {
+        /// The class.
+        class: String,
+        /// The permission.
+        perm: String,
+    },
+    /// A name declared twice in one namespace.
+    #[error("`{name}` is already declared in this namespace (as {first})")]
+    Duplicate {
+        /// The name.
+        name: String,
+        /// The keyword of the first declaration.
+        first: &'static str,
+    },
+    /// A statement or form the target release rejects.
+    #[error("{what} needs libsepol {since} or later; the target is {target}")]
+    TooNew {
+        /// What is too new.
+        what: String,
+        /// First release that accepts it.
+        since: Release,
+        /// The target.
+        target: Release,
+    },
+}
+
+/// A problem and where it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// What.
+    pub problem: Problem,
+    /// The statement it was found in.
+    pub span: Span,
+}
+
+impl Diagnostic {
+    /// `file:line:col: message`, the line and a caret, as parse errors are
+    /// shown. For an unknown permission the caret is under the permission.
+    pub fn render(&self, src: &str, file: &str) -> String {
+        let mut span = self.span;
+        let token = match &self.problem {
+            Problem::UnknownPermission { perm, .. } => Some(perm.as_str()),
+            Problem::Duplicate { name, .. } => Some(name.as_str()),
+            Problem::TooNew { .. } => None,
+        };
+        if let Some(tok) = token {
+            if let Some(found) = find_token(src, span, tok) {
+                span = found;
+            }
+        }
+        ParseError::new(
+            ErrorKind::Invalid(self.problem.to_string()),
+            span,
+            src,
+            file,
+        )
+        .to_string()
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (bytes {:?})", self.problem, self.span.range())
+    }
+}
+
+/// Finds `tok` as a whole symbol inside `span` of `src`.
+fn find_token(src: &str, span: Span, tok: &str) -> Option<Span> {
+    let text = src.get(span.range())?;
+    let is_sym = |b: u8| crate::ast::names::is_symbol_byte(b);
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while let Some(i) = text[from..].find(tok) {
+        let at = from + i;
+        let end = at + tok.len();
+        let before_ok = at == 0 || !is_sym(bytes[at - 1]);
+        let after_ok = end == bytes.len() || !is_sym(bytes[end]);
+        if before_ok && after_ok {
+            let start = span.start as usize + at;
+            return Some(Span::new(start, start + tok.len()));
+        }
+        from = at + 1;
+    }
+    None
+}
+
+/// What to check against.
+#[derive(Clone, Debug, Default)]
+pub struct ValidateOptions {
+    /// Report statements the release rejects; `None` skips the check.
+    pub release: Option<Release>,
+}
+
+impl ValidateOptions {
+    /// Also check against a libsepol release.
+    pub fn release(release: Release) -> ValidateOptions {
+        ValidateOptions {
+            release: Some(release),
+        }
+    }
+}
+
+/// Runs every check; an empty result means nothing was found.
+pub fn validate(policy: &Policy, options: &ValidateOptions) -> Vec<Diagnostic> {
+    let mut catalog = Catalog::kernel().clone();
+    let mut commons: HashMap<&str, Vec<&str>> = HashMap::new();
+    for s in policy.walk() {
+        if let Statement::Common(c) = s {
+            commons.insert(
+                c.name.as_str(),
+                c.perms.iter().map(|p| p.as_str()).collect(),
+            );
+        }
+    }
+    // Classes declared by the policy itself add to (or create) the catalog's entry.
+    let mut declared: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for s in policy.walk() {
+        match s {
+            Statement::Class(c) => {
+                declared
+                    .entry(c.name.as_str())
+                    .or_default()
+                    .extend(c.perms.iter().map(|p| p.as_str()));
+            }
+            Statement::ClassMap(c) => {
+                declared
+                    .entry(c.name.as_str())
+                    .or_default()
+                    .extend(c.perms.iter().map(|p| p.as_str()));
+            }
+            _ => {}
+        }
+    }
+    for s in policy.walk() {
+        if let Statement::ClassCommon(cc) = s {
+            if let (Some(perms), Some(entry)) = (
+                commons.get(cc.common.base()),
+                declared.get_mut(cc.class.base()),
+            ) {
+                entry.extend(perms.iter().copied());
+            }
+        }
+    }
+    for (class, perms) in &declared {
+        catalog.add_class(class, perms.iter().copied());
+    }
+
+    let mut out = Vec::new();
+    for s in policy.walk() {
+        check_permissions(s, &catalog, &mut out);
+        if let Some(target) = options.release {
+            check_release(s, target, &mut out);
+        }
+    }
+    let mut seen = Scope::default();
+    check_duplicates(&policy.statements, &mut seen, &mut out);
+    out
+}
+
+fn check_classperms(cp: &ClassPerms, span: Span, catalog: &Catalog, out: &mut Vec<Diagnostic>) {
+    let ClassPerms::Anonymous { class, perms } = cp else {
+        return;
+    };
+    let name = class.base();
+    // Unknown classes may be declared by another module: nothing to check.
+    let Some(known) = catalog.permissions(name) else {
+        return;
+    };
+    for perm in perms.leaves() {
+        if !known.iter().any(|k| k == perm.as_str()) {
+            out.push(Diagnostic {
+                problem: Problem::UnknownPermission {
+                    class: name.to_string(),
+                    perm: perm.to_string(),
+                },
+                span,
+            });
+        }
+    }
+}
+
+fn check_permissions(s: &Statement, catalog: &Catalog, out: &mut Vec<Diagnostic>) {
+    match s {
+        Statement::AvRule(r) => check_classperms(&r.classperms, r.span, catalog, out),
+        Statement::ClassPermissionSet(c) => check_classperms(&c.classperms, c.span, catalog, out),
+        Statement::ClassMapping(c) => check_classperms(&c.classperms, c.span, catalog, out),
+        _ => {}
+    }
+}
+
+fn too_new(out: &mut Vec<Diagnostic>, what: String, since: Release, target: Release, span: Span) {
+    if target < since {
+        out.push(Diagnostic {
+            problem: Problem::TooNew {
+                what,
+                since,
+                target,
+            },
+            span,
+        });
+    }
+}
+
+/// `notself` and `other` as targets came with libsepol 3.6.
+fn check_target(rule_target: &Ref, span: Span, target: Release, out: &mut Vec<Diagnostic>) {
+    if matches!(rule_target.as_str(), "notself" | "other") {
+        too_new(
+            out,
+            format!("target `{rule_target}`"),
+            Release::V3_6,
+            target,
+            span,
+        );
+    }
+}
+
+fn check_release(s: &Statement, target: Release, out: &mut Vec<Diagnostic>) {
+    match s {
+        Statement::AvRule(r) => {
+            if r.kind == AvKind::Deny {
+                too_new(out, "`deny`".into(), Release::V3_6, target, r.span);
+            }
+            check_target(&r.target, r.span, target, out);
+        }
+        Statement::AvRuleX(r) => {
+            check_target(&r.target, r.span, target, out);
+            if let PermxArg::Anonymous(p) = &r.permx {
+                if p.kind == PermxKind::Nlmsg {
+                    too_new(
+                        out,
+                        "`nlmsg` extended permissions".into(),
+                        Release::V3_8,
+                        target,
+                        r.span,
+                    );
+                }
+            }
+        }
+        Statement::PermissionX(p) if p.permx.kind == PermxKind::Nlmsg => {
+            too_new(
+                out,
+                "`nlmsg` extended permissions".into(),
+                Release::V3_8,
+                target,
+                p.span,
+            );
+        }
+        Statement::TypeNeverAudit(t) => {
+            too_new(
+                out,
+                "`typeneveraudit`".into(),
+                Release::V3_9,
+                target,
+                t.span,
+            );
+        }
+        Statement::In(i) if i.position.is_some() => {
+            too_new(
+                out,
+                "`in before` / `in after`".into(),
+                Release::V3_3,
+                target,
+                i.span,
+            );
+        }
+        _ => {}
+    }
+}
+
+/// Declared names of one namespace, by symbol table.
+#[derive(Clone, Default)]
+struct Scope {
+    names: HashMap<(&'static str, String), &'static str>,
+}
+
+/// The symbol table a declaration goes into, and its keyword.
+fn declaration(s: &Statement) -> Option<(&'static str, &'static str, &Name)> {
+    Some(match s {
+        Statement::Type(x) => ("types", "type", &x.name),
+        Statement::TypeAlias(x) => ("types", "typealias", &x.name),
+        Statement::TypeAttribute(x) => ("types", "typeattribute", &x.name),
+        Statement::Role(x) => ("roles", "role", &x.name),
+        Statement::RoleAttribute(x) => ("roles", "roleattribute", &x.name),
+        Statement::Class(x) => ("classes", "class", &x.name),
+        Statement::ClassMap(x) => ("classes", "classmap", &x.name),
+        Statement::Common(x) => ("commons", "common", &x.name),
+        Statement::ClassPermission(x) => ("classpermissions", "classpermission", &x.name),
+        Statement::PermissionX(x) => ("permissionxs", "permissionx", &x.name),
+        Statement::Boolean(x) => ("booleans", "boolean", &x.name),
+        Statement::Tunable(x) => ("tunables", "tunable", &x.name),
+        Statement::Block(x) => ("blocks", "block", &x.name),
+        Statement::Optional(x) => ("blocks", "optional", &x.name),
+        Statement::Macro(x) => ("blocks", "macro", &x.name),
+        _ => return None,
+    })
+}
+
+fn check_duplicates(stmts: &[Statement], scope: &mut Scope, out: &mut Vec<Diagnostic>) {
+    for s in stmts {
+        if let Some((table, keyword, name)) = declaration(s) {
+            let key = (table, name.to_string());
+            if let Some(first) = scope.names.get(&key) {
+                out.push(Diagnostic {
+                    problem: Problem::Duplicate {
+                        name: name.to_string(),
+                        first,
+                    },
+                    span: s.span(),
+                });
+            } else {
+                scope.names.insert(key, keyword);
+            }
+        }
+        match s {
+            // Blocks and macros are namespaces of their own.
+            Statement::Block(b) => check_duplicates(&b.body, &mut Scope::default(), out),
+            Statement::Macro(m) => check_duplicates(&m.body, &mut Scope::default(), out),
+            // An optional declares into the enclosing namespace.
+            Statement::Optional(o) => check_duplicates(&o.body, scope, out),
+            // Only one branch survives, so each branch is checked on its own.
+            Statement::Conditional(c) => {
+                for branch in [&c.if_true, &c.if_false].into_iter().flatten() {
+                    check_duplicates(branch, &mut scope.clone(), out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems(src: &str, release: Option<Release>) -> Vec<String> {
+        let p = crate::parse(src).unwrap();
+        validate(&p, &ValidateOptions { release })
+            .iter()
+            .map(|d| d.render(src, "t.cil"))
+            .collect()
+    }
+
+    #[test]
+    fn unknown_permissions_point_at_the_permission() {
+        assert_eq!(
+            problems("(allow a b (file (read wrtie)))", None),
+            [
+                "t.cil:1:24: class `file` has no permission `wrtie`\n(allow a b (file (read wrtie)))\n                       ^^^^^"
+            ]
+        );
+        assert!(problems("(allow a b (file (and (all) (not (write)))))", None).is_empty());
+        // Unknown classes may come from other modules: not reported.
+        assert!(problems("(allow a b (my_class (anything)))", None).is_empty());
+        // A class declared here is checked against its declaration.
+        assert!(
+            problems(
+                "(common c (x))(class k (y))(classcommon k c)(allow a b (k (x y)))",
+                None
+            )
+            .is_empty()
+        );
+        assert_eq!(problems("(class k (y))(allow a b (k (z)))", None).len(), 1);
+    }
+
+    #[test]
+    fn duplicates_are_per_namespace() {
+        let found = problems("(type a)(typeattribute a)(block b (type a))(role a)", None);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].starts_with("t.cil:1:24: `a` is already declared in this namespace (as type)")
+        );
+        assert!(problems("(tunableif t (true (type x)) (false (type x)))", None).is_empty());
+        assert_eq!(problems("(type x)(optional o (type x))", None).len(), 1);
+    }
+
+    #[test]
+    fn release_check_names_what_is_too_new() {
+        let src = "(deny a b (file (read)))(allow a notself (file (read)))(typeneveraudit a)\
+                   (allowx a b (nlmsg netlink_route_socket (1)))(in before b (type t))";
+        assert_eq!(problems(src, Some(Release::V3_4)).len(), 4);
+        assert_eq!(problems(src, Some(Release::V3_2)).len(), 5);
+        assert_eq!(problems(src, Some(Release::V3_8)).len(), 1);
+        assert!(problems(src, Some(Release::V3_9)).is_empty());
+        assert!(problems(src, None).is_empty());
+        assert_eq!("3.7".parse::<Release>(), Ok(Release::V3_7));
+        assert!("4.0".parse::<Release>().is_err());
+    }
+}
