@@ -138,12 +138,6 @@ pub enum ErrorKind {
         /// The keyword.
         keyword: String,
     },
-    /// A CIL keyword this version of cilgen does not type yet.
-    #[error("`{keyword}` is valid CIL but not supported by cilgen yet")]
-    NotSupported {
-        /// The keyword.
-        keyword: String,
-    },
     /// A statement with the wrong number or kind of arguments.
     #[error("`{keyword}` expects {usage}, found {found}")]
     Shape {

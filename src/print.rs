@@ -286,6 +286,134 @@ impl Printer {
             Statement::RoleAllow(x) => self.simple(x),
             Statement::RoleTransition(x) => self.simple(x),
             Statement::RoleBounds(x) => self.simple(x),
+            Statement::User(x) => self.simple(x),
+            Statement::UserRole(x) => self.simple(x),
+            Statement::UserAttribute(x) => self.simple(x),
+            Statement::UserAttributeSet(x) => self.simple(x),
+            Statement::UserLevel(x) => self.simple(x),
+            Statement::UserRange(x) => self.simple(x),
+            Statement::UserBounds(x) => self.simple(x),
+            Statement::UserPrefix(x) => self.simple(x),
+            Statement::SelinuxUser(x) => self.simple(x),
+            Statement::SelinuxUserDefault(x) => self.simple(x),
+            Statement::Sensitivity(x) => self.simple(x),
+            Statement::SensitivityAlias(x) => self.simple(x),
+            Statement::SensitivityAliasActual(x) => self.simple(x),
+            Statement::SensitivityOrder(x) => self.simple(x),
+            Statement::Category(x) => self.simple(x),
+            Statement::CategoryAlias(x) => self.simple(x),
+            Statement::CategoryAliasActual(x) => self.simple(x),
+            Statement::CategoryOrder(x) => self.simple(x),
+            Statement::CategorySet(x) => self.simple(x),
+            Statement::SensitivityCategory(x) => self.simple(x),
+            Statement::Level(x) => self.simple(x),
+            Statement::LevelRange(x) => self.simple(x),
+            Statement::RangeTransition(x) => self.simple(x),
+            Statement::Context(x) => self.simple(x),
+            Statement::Constrain(x) => self.simple(x),
+            Statement::MlsConstrain(x) => self.simple(x),
+            Statement::ValidateTrans(x) => self.simple(x),
+            Statement::MlsValidateTrans(x) => self.simple(x),
+            Statement::DefaultUser(x) => self.simple(x),
+            Statement::DefaultRole(x) => self.simple(x),
+            Statement::DefaultType(x) => self.simple(x),
+            Statement::FsUse(x) => self.simple(x),
+            Statement::IpAddr(x) => self.simple(x),
+            Statement::NetIfCon(x) => self.simple(x),
+            Statement::NodeCon(x) => self.simple(x),
+            Statement::DeviceTreeCon(x) => self.simple(x),
+            Statement::Sid(x) => self.simple(x),
+            Statement::SidOrder(x) => self.simple(x),
+            Statement::SidContext(x) => self.simple(x),
+            Statement::Mls(x) => self.simple(x),
+            Statement::HandleUnknown(x) => self.simple(x),
+            Statement::PolicyCap(x) => self.simple(x),
+            Statement::DefaultRange(x) => {
+                self.open();
+                self.word("defaultrange");
+                x.classes.print(self);
+                for word in x.default.keyword().split(' ') {
+                    self.word(word);
+                }
+                self.close();
+            }
+            Statement::FileCon(x) => {
+                self.open();
+                self.word("filecon");
+                x.path.print(self);
+                self.word(x.file_type.keyword());
+                match &x.context {
+                    Some(c) => c.print(self),
+                    None => {
+                        self.open();
+                        self.close();
+                    }
+                }
+                self.close();
+            }
+            Statement::GenFsCon(x) => {
+                self.open();
+                self.word("genfscon");
+                x.fs.print(self);
+                x.path.print(self);
+                if let Some(t) = x.file_type {
+                    self.word(t.keyword());
+                }
+                x.context.print(self);
+                self.close();
+            }
+            Statement::PortCon(x) => {
+                self.open();
+                self.word("portcon");
+                self.word(x.protocol.keyword());
+                x.ports.print(self);
+                x.context.print(self);
+                self.close();
+            }
+            Statement::IbPkeyCon(x) => {
+                self.open();
+                self.word("ibpkeycon");
+                self.word(x.subnet.as_str());
+                x.pkeys.print(self);
+                x.context.print(self);
+                self.close();
+            }
+            Statement::IbEndPortCon(x) => {
+                self.open();
+                self.word("ibendportcon");
+                x.device.print(self);
+                x.port.print(self);
+                x.context.print(self);
+                self.close();
+            }
+            Statement::IoMemCon(x) => {
+                self.open();
+                self.word("iomemcon");
+                x.addresses.print(self);
+                x.context.print(self);
+                self.close();
+            }
+            Statement::IoPortCon(x) => {
+                self.open();
+                self.word("ioportcon");
+                x.ports.print(self);
+                x.context.print(self);
+                self.close();
+            }
+            Statement::PciDeviceCon(x) => {
+                self.open();
+                self.word("pcidevicecon");
+                x.device.print(self);
+                x.context.print(self);
+                self.close();
+            }
+            Statement::PirqCon(x) => {
+                self.open();
+                self.word("pirqcon");
+                x.irq.print(self);
+                x.context.print(self);
+                self.close();
+            }
         }
     }
 }

@@ -351,6 +351,15 @@ fn check_release(s: &Statement, target: Release, out: &mut Vec<Diagnostic>) {
                 t.span,
             );
         }
+        Statement::GenFsCon(g) if g.file_type.is_some() => {
+            too_new(
+                out,
+                "a `genfscon` file type".into(),
+                Release::V3_4,
+                target,
+                g.span,
+            );
+        }
         Statement::In(i) if i.position.is_some() => {
             too_new(
                 out,
@@ -388,6 +397,19 @@ fn declaration(s: &Statement) -> Option<(&'static str, &'static str, &Name)> {
         Statement::Block(x) => ("blocks", "block", &x.name),
         Statement::Optional(x) => ("blocks", "optional", &x.name),
         Statement::Macro(x) => ("blocks", "macro", &x.name),
+        Statement::User(x) => ("users", "user", &x.name),
+        Statement::UserAttribute(x) => ("users", "userattribute", &x.name),
+        Statement::Sensitivity(x) => ("sensitivities", "sensitivity", &x.name),
+        Statement::SensitivityAlias(x) => ("sensitivities", "sensitivityalias", &x.name),
+        Statement::Category(x) => ("categories", "category", &x.name),
+        Statement::CategoryAlias(x) => ("categories", "categoryalias", &x.name),
+        Statement::CategorySet(x) => ("categories", "categoryset", &x.name),
+        Statement::Level(x) => ("levels", "level", &x.name),
+        Statement::LevelRange(x) => ("levelranges", "levelrange", &x.name),
+        Statement::Context(x) => ("contexts", "context", &x.name),
+        Statement::IpAddr(x) => ("ipaddrs", "ipaddr", &x.name),
+        Statement::Sid(x) => ("sids", "sid", &x.name),
+        Statement::PolicyCap(x) => ("policycaps", "policycap", &x.name),
         _ => return None,
     })
 }
@@ -461,6 +483,10 @@ mod tests {
 
     #[test]
     fn duplicates_are_per_namespace() {
+        assert_eq!(
+            problems("(user u)(userattribute u)(sid s)(sid s)", None).len(),
+            2
+        );
         let found = problems("(type a)(typeattribute a)(block b (type a))(role a)", None);
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(
@@ -473,9 +499,11 @@ mod tests {
     #[test]
     fn release_check_names_what_is_too_new() {
         let src = "(deny a b (file (read)))(allow a notself (file (read)))(typeneveraudit a)\
-                   (allowx a b (nlmsg netlink_route_socket (1)))(in before b (type t))";
+                   (allowx a b (nlmsg netlink_route_socket (1)))(in before b (type t))\
+                   (genfscon sysfs \"/\" dir (u r t ((s0) (s0))))";
         assert_eq!(problems(src, Some(Release::V3_4)).len(), 4);
-        assert_eq!(problems(src, Some(Release::V3_2)).len(), 5);
+        assert_eq!(problems(src, Some(Release::V3_3)).len(), 5);
+        assert_eq!(problems(src, Some(Release::V3_2)).len(), 6);
         assert_eq!(problems(src, Some(Release::V3_8)).len(), 1);
         assert!(problems(src, Some(Release::V3_9)).is_empty());
         assert!(problems(src, None).is_empty());

@@ -147,38 +147,21 @@ impl PermxValue {
 
     /// Reads `0x..` hex, `0..` octal or decimal, as libsepol does.
     pub fn parse(s: &str) -> Option<PermxValue> {
-        let (digits, radix) = if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X"))
-        {
-            (h, Radix::Hex)
-        } else if s.len() > 1 && s.starts_with('0') {
-            (&s[1..], Radix::Octal)
-        } else {
-            (s, Radix::Decimal)
-        };
-        let base = match radix {
-            Radix::Decimal => 10,
-            Radix::Hex => 16,
-            Radix::Octal => 8,
-        };
-        if digits.is_empty() || !digits.bytes().all(|b| (b as char).is_digit(base)) {
-            return None;
-        }
-        let value = u32::from_str_radix(digits, base).ok()?;
+        let n = super::values::Number::parse(s, true, 0xffff)?;
         Some(PermxValue {
-            value: u16::try_from(value).ok()?,
-            radix,
+            value: u16::try_from(n.value).ok()?,
+            radix: n.radix,
         })
     }
 }
 
 impl std::fmt::Display for PermxValue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.radix {
-            Radix::Decimal => write!(f, "{}", self.value),
-            Radix::Hex => write!(f, "0x{:x}", self.value),
-            Radix::Octal if self.value == 0 => write!(f, "00"),
-            Radix::Octal => write!(f, "0{:o}", self.value),
-        }
+        let n = super::values::Number {
+            value: self.value.into(),
+            radix: self.radix,
+        };
+        std::fmt::Display::fmt(&n, f)
     }
 }
 

@@ -6,12 +6,14 @@
 
 pub mod expr;
 pub mod names;
+pub mod values;
 
 use std::fmt;
 
 use crate::span::Span;
 pub use expr::{Expr, PermxValue, Radix, Term};
 pub use names::{Name, QString, Ref};
+pub use values::*;
 
 /// Defines a statement whose arguments have a fixed shape: the struct, its
 /// keyword and usage, and its parse and print through [`crate::parse::Arg`].
@@ -56,6 +58,11 @@ macro_rules! simple_statements {
         }
     )*};
 }
+
+mod labeling;
+mod security;
+pub use labeling::*;
+pub use security::*;
 
 /// A whole CIL file: statements, comments and line marks in order.
 ///
@@ -827,19 +834,22 @@ simple_statements! {
 
 /// Defines [`Statement`] and what is generic over its variants.
 macro_rules! statement_enum {
-    ($( $(#[$doc:meta])* $variant:ident($ty:ty) ),* $(,)?) => {
+    ($( $(#[$doc:meta])* $variant:ident($(#[$boxed:ident])? $ty:ident) ),* $(,)?) => {
         /// One CIL statement, comment or line mark.
+        ///
+        /// Variants whose statement is large hold it in a `Box`, so a
+        /// `Statement` stays 72 bytes and a file of them stays compact.
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
         #[non_exhaustive]
         pub enum Statement {
-            $( $(#[$doc])* $variant($ty), )*
+            $( $(#[$doc])* $variant(statement_enum!(@ty $($boxed)? $ty)), )*
         }
 
         $(
             impl From<$ty> for Statement {
                 fn from(s: $ty) -> Statement {
-                    Statement::$variant(s)
+                    Statement::$variant(statement_enum!(@new $($boxed)? s))
                 }
             }
 
@@ -861,6 +871,10 @@ macro_rules! statement_enum {
             }
         }
     };
+    (@ty boxed $ty:ident) => { Box<$ty> };
+    (@ty $ty:ident) => { $ty };
+    (@new boxed $e:ident) => { Box::new($e) };
+    (@new $e:ident) => { $e };
 }
 
 /// Nodes that carry the span they were parsed from.
@@ -921,6 +935,58 @@ spanned_by_field!(
     RoleAllow,
     RoleTransition,
     RoleBounds,
+    User,
+    UserRole,
+    UserAttribute,
+    UserAttributeSet,
+    UserLevel,
+    UserRange,
+    UserBounds,
+    UserPrefix,
+    SelinuxUser,
+    SelinuxUserDefault,
+    Sensitivity,
+    SensitivityAlias,
+    SensitivityAliasActual,
+    SensitivityOrder,
+    Category,
+    CategoryAlias,
+    CategoryAliasActual,
+    CategoryOrder,
+    CategorySet,
+    SensitivityCategory,
+    LevelDecl,
+    LevelRangeDecl,
+    RangeTransition,
+    ContextDecl,
+    Constrain,
+    MlsConstrain,
+    ValidateTrans,
+    MlsValidateTrans,
+    DefaultUser,
+    DefaultRole,
+    DefaultType,
+    DefaultRange,
+    FileCon,
+    FsUse,
+    GenFsCon,
+    IpAddr,
+    NetIfCon,
+    NodeCon,
+    PortCon,
+    IbPkeyCon,
+    IbEndPortCon,
+    IoMemCon,
+    IoPortCon,
+    PciDeviceCon,
+    PirqCon,
+    DeviceTreeCon,
+    Sid,
+    SidOrder,
+    SidContext,
+    Mls,
+    HandleUnknown,
+    PolicyCap,
 );
 
 impl Spanned for LineMark {
@@ -939,7 +1005,7 @@ statement_enum! {
     /// `allow auditallow dontaudit neverallow deny`
     AvRule(AvRule),
     /// `allowx auditallowx dontauditx neverallowx`
-    AvRuleX(AvRuleX),
+    AvRuleX(#[boxed] AvRuleX),
     /// `permissionx`
     PermissionX(PermissionX),
     /// `type`
@@ -1001,7 +1067,7 @@ statement_enum! {
     /// `tunable`
     Tunable(Tunable),
     /// `booleanif`, `tunableif`
-    Conditional(Conditional),
+    Conditional(#[boxed] Conditional),
     /// `role`
     Role(Role),
     /// `roletype`
@@ -1016,6 +1082,110 @@ statement_enum! {
     RoleTransition(RoleTransition),
     /// `rolebounds`
     RoleBounds(RoleBounds),
+    /// `user`
+    User(User),
+    /// `userrole`
+    UserRole(UserRole),
+    /// `userattribute`
+    UserAttribute(UserAttribute),
+    /// `userattributeset`
+    UserAttributeSet(UserAttributeSet),
+    /// `userlevel`
+    UserLevel(UserLevel),
+    /// `userrange`
+    UserRange(#[boxed] UserRange),
+    /// `userbounds`
+    UserBounds(UserBounds),
+    /// `userprefix`
+    UserPrefix(UserPrefix),
+    /// `selinuxuser`
+    SelinuxUser(#[boxed] SelinuxUser),
+    /// `selinuxuserdefault`
+    SelinuxUserDefault(#[boxed] SelinuxUserDefault),
+    /// `sensitivity`
+    Sensitivity(Sensitivity),
+    /// `sensitivityalias`
+    SensitivityAlias(SensitivityAlias),
+    /// `sensitivityaliasactual`
+    SensitivityAliasActual(SensitivityAliasActual),
+    /// `sensitivityorder`
+    SensitivityOrder(SensitivityOrder),
+    /// `category`
+    Category(Category),
+    /// `categoryalias`
+    CategoryAlias(CategoryAlias),
+    /// `categoryaliasactual`
+    CategoryAliasActual(CategoryAliasActual),
+    /// `categoryorder`
+    CategoryOrder(CategoryOrder),
+    /// `categoryset`
+    CategorySet(CategorySet),
+    /// `sensitivitycategory`
+    SensitivityCategory(SensitivityCategory),
+    /// `level`
+    Level(LevelDecl),
+    /// `levelrange`
+    LevelRange(#[boxed] LevelRangeDecl),
+    /// `rangetransition`
+    RangeTransition(#[boxed] RangeTransition),
+    /// `context`
+    Context(#[boxed] ContextDecl),
+    /// `constrain`
+    Constrain(#[boxed] Constrain),
+    /// `mlsconstrain`
+    MlsConstrain(#[boxed] MlsConstrain),
+    /// `validatetrans`
+    ValidateTrans(ValidateTrans),
+    /// `mlsvalidatetrans`
+    MlsValidateTrans(MlsValidateTrans),
+    /// `defaultuser`
+    DefaultUser(DefaultUser),
+    /// `defaultrole`
+    DefaultRole(DefaultRole),
+    /// `defaulttype`
+    DefaultType(DefaultType),
+    /// `defaultrange`
+    DefaultRange(DefaultRange),
+    /// `filecon`
+    FileCon(#[boxed] FileCon),
+    /// `fsuse`
+    FsUse(#[boxed] FsUse),
+    /// `genfscon`
+    GenFsCon(#[boxed] GenFsCon),
+    /// `ipaddr`
+    IpAddr(IpAddr),
+    /// `netifcon`
+    NetIfCon(#[boxed] NetIfCon),
+    /// `nodecon`
+    NodeCon(#[boxed] NodeCon),
+    /// `portcon`
+    PortCon(#[boxed] PortCon),
+    /// `ibpkeycon`
+    IbPkeyCon(#[boxed] IbPkeyCon),
+    /// `ibendportcon`
+    IbEndPortCon(#[boxed] IbEndPortCon),
+    /// `iomemcon`
+    IoMemCon(#[boxed] IoMemCon),
+    /// `ioportcon`
+    IoPortCon(#[boxed] IoPortCon),
+    /// `pcidevicecon`
+    PciDeviceCon(#[boxed] PciDeviceCon),
+    /// `pirqcon`
+    PirqCon(#[boxed] PirqCon),
+    /// `devicetreecon`
+    DeviceTreeCon(#[boxed] DeviceTreeCon),
+    /// `sid`
+    Sid(Sid),
+    /// `sidorder`
+    SidOrder(SidOrder),
+    /// `sidcontext`
+    SidContext(#[boxed] SidContext),
+    /// `mls`
+    Mls(Mls),
+    /// `handleunknown`
+    HandleUnknown(HandleUnknown),
+    /// `policycap`
+    PolicyCap(PolicyCap),
 }
 
 impl Statement {

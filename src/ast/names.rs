@@ -5,6 +5,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use crate::error::NameError;
 
@@ -58,13 +59,17 @@ pub(crate) fn is_symbol_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"[].@=/*-_$%+!|&^:~`#{}'<>?,".contains(&b)
 }
 
+/// The shared text of a name: one pointer wide, so AST nodes stay small, and
+/// shared between every occurrence of the same name in a parsed file.
+pub(crate) type Sym = Arc<Box<str>>;
+
 macro_rules! string_newtype {
     ($(#[$doc:meta])* $ty:ident, $check:expr) => {
         $(#[$doc])*
         #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
         #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
         #[cfg_attr(feature = "serde", serde(try_from = "String", into = "String"))]
-        pub struct $ty(Box<str>);
+        pub struct $ty(Sym);
 
         impl $ty {
             /// Validates `s`.
@@ -72,14 +77,19 @@ macro_rules! string_newtype {
                 let s = s.as_ref();
                 let check: fn(&str) -> Result<(), NameError> = $check;
                 check(s)?;
-                Ok($ty(s.into()))
+                Ok($ty(Arc::new(s.into())))
             }
 
             /// For the parser, after it has validated `s` itself.
             #[allow(dead_code)]
             pub(crate) fn new_unchecked(s: &str) -> $ty {
                 debug_assert!(($check as fn(&str) -> Result<(), NameError>)(s).is_ok(), "{s:?}");
-                $ty(s.into())
+                $ty(Arc::new(s.into()))
+            }
+
+            /// For the parser: an interned text it has validated.
+            pub(crate) fn from_sym(sym: Sym) -> $ty {
+                $ty(sym)
             }
 
             /// The text.
@@ -90,7 +100,7 @@ macro_rules! string_newtype {
 
         impl fmt::Debug for $ty {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "{}({:?})", stringify!($ty), &*self.0)
+                write!(f, "{}({:?})", stringify!($ty), &**self.0)
             }
         }
 
@@ -130,22 +140,59 @@ macro_rules! string_newtype {
 
         impl From<$ty> for String {
             fn from(n: $ty) -> String {
-                n.0.into()
+                String::from(&**n.0)
             }
         }
 
         impl PartialEq<str> for $ty {
             fn eq(&self, other: &str) -> bool {
-                &*self.0 == other
+                &**self.0 == other
             }
         }
 
         impl PartialEq<&str> for $ty {
             fn eq(&self, other: &&str) -> bool {
-                &*self.0 == *other
+                &**self.0 == *other
             }
         }
     };
+}
+
+pub(crate) fn check_name(s: &str) -> Result<(), NameError> {
+    check_identifier(s)?;
+    if OPERATOR_WORDS.contains(&s) || BUILTIN_TARGETS.contains(&s) {
+        return Err(NameError::Reserved { name: s.into() });
+    }
+    Ok(())
+}
+
+pub(crate) fn check_ref(s: &str) -> Result<(), NameError> {
+    let body = s.strip_prefix('.').unwrap_or(s);
+    if body.is_empty() {
+        return Err(NameError::Empty);
+    }
+    for part in body.split('.') {
+        check_identifier(part).map_err(|e| match e {
+            NameError::Empty => NameError::BadChar {
+                name: s.into(),
+                ch: '.',
+            },
+            NameError::BadStart { .. } => NameError::BadStart { name: s.into() },
+            NameError::BadChar { ch, .. } => NameError::BadChar { name: s.into(), ch },
+            other => other,
+        })?;
+    }
+    if OPERATOR_WORDS.contains(&s) {
+        return Err(NameError::Reserved { name: s.into() });
+    }
+    Ok(())
+}
+
+pub(crate) fn check_qstring(s: &str) -> Result<(), NameError> {
+    match s.bytes().find(|c| matches!(c, b'"' | b'\n' | b'\0')) {
+        Some(b) => Err(NameError::StringChar { ch: b as char }),
+        None => Ok(()),
+    }
 }
 
 string_newtype!(
@@ -162,13 +209,7 @@ string_newtype!(
     /// assert!(Name::new("x) (allow y").is_err());
     /// ```
     Name,
-    |s| {
-        check_identifier(s)?;
-        if OPERATOR_WORDS.contains(&s) || BUILTIN_TARGETS.contains(&s) {
-            return Err(NameError::Reserved { name: s.into() });
-        }
-        Ok(())
-    }
+    check_name
 );
 
 string_newtype!(
@@ -186,24 +227,7 @@ string_newtype!(
     /// assert!(Ref::new("a..b").is_err());
     /// ```
     Ref,
-    |s| {
-        let body = s.strip_prefix('.').unwrap_or(s);
-        if body.is_empty() {
-            return Err(NameError::Empty);
-        }
-        for part in body.split('.') {
-            check_identifier(part).map_err(|e| match e {
-                NameError::Empty => NameError::BadChar { name: s.into(), ch: '.' },
-                NameError::BadStart { .. } => NameError::BadStart { name: s.into() },
-                NameError::BadChar { ch, .. } => NameError::BadChar { name: s.into(), ch },
-                other => other,
-            })?;
-        }
-        if OPERATOR_WORDS.contains(&s) {
-            return Err(NameError::Reserved { name: s.into() });
-        }
-        Ok(())
-    }
+    check_ref
 );
 
 string_newtype!(
@@ -218,12 +242,7 @@ string_newtype!(
     /// assert!(QString::new("a\"b").is_err());
     /// ```
     QString,
-    |s| {
-        match s.chars().find(|c| matches!(c, '"' | '\n' | '\0')) {
-            Some(ch) => Err(NameError::StringChar { ch }),
-            None => Ok(()),
-        }
-    }
+    check_qstring
 );
 
 impl QString {
@@ -283,7 +302,7 @@ impl fmt::Display for QString {
 impl Ref {
     /// Whether this is the built-in target `self`.
     pub fn is_self(&self) -> bool {
-        &*self.0 == "self"
+        &**self.0 == "self"
     }
 
     /// The last dot-separated part: `process` for `virt_launcher.process`.

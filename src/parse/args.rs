@@ -55,7 +55,8 @@ fn atom<'a>(cx: &Cx<'_, 'a>, i: usize, what: &'static str) -> DResult<&'a str> {
 impl Arg for Name {
     fn parse(cx: &Cx<'_, '_>, i: usize) -> DResult<Self> {
         let s = atom(cx, i, "a name")?;
-        Name::new(s).map_err(|e| cx.name_error(e, i))
+        crate::ast::names::check_name(s).map_err(|e| cx.name_error(e, i))?;
+        Ok(Name::from_sym(cx.intern(s)))
     }
 
     fn print(&self, p: &mut Printer) {
@@ -66,7 +67,8 @@ impl Arg for Name {
 impl Arg for Ref {
     fn parse(cx: &Cx<'_, '_>, i: usize) -> DResult<Self> {
         let s = atom(cx, i, "a name")?;
-        Ref::new(s).map_err(|e| cx.name_error(e, i))
+        crate::ast::names::check_ref(s).map_err(|e| cx.name_error(e, i))?;
+        Ok(Ref::from_sym(cx.intern(s)))
     }
 
     fn print(&self, p: &mut Printer) {
@@ -79,7 +81,8 @@ impl Arg for Ref {
 impl Arg for QString {
     fn parse(cx: &Cx<'_, '_>, i: usize) -> DResult<Self> {
         let s = atom(cx, i, "a string")?;
-        QString::new(s).map_err(|e| cx.name_error(e, i))
+        crate::ast::names::check_qstring(s).map_err(|e| cx.name_error(e, i))?;
+        Ok(QString::from_sym(cx.intern(s)))
     }
 
     fn print(&self, p: &mut Printer) {
@@ -235,10 +238,7 @@ impl Arg for Value {
                 .collect::<DResult<_>>()
                 .map(Value::List);
         }
-        let s = atom(cx, i, "an argument")?;
-        QString::new(s)
-            .map(Value::Atom)
-            .map_err(|e| cx.name_error(e, i))
+        QString::parse(cx, i).map(Value::Atom)
     }
 
     fn print(&self, p: &mut Printer) {
@@ -327,7 +327,7 @@ impl Leaf for Ref {
                 cx.span(i),
             ));
         }
-        Ref::new(s).map_err(|e| cx.name_error(e, i))
+        Ref::parse(cx, i)
     }
 
     fn print_leaf(&self, p: &mut Printer) {

@@ -8,9 +8,15 @@
 
 mod args;
 mod statements;
+mod values;
 
 pub(crate) use args::Arg;
 
+use std::cell::RefCell;
+
+use rustc_hash::FxHashMap;
+
+use crate::ast::names::Sym;
 use crate::ast::{Comment, LineMark, Policy, QString, Statement};
 use crate::error::{DResult, Diag, ErrorKind, NameError, ParseError};
 use crate::span::Span;
@@ -94,11 +100,15 @@ impl std::str::FromStr for Policy {
 fn parse_policy(src: &str, max_depth: usize) -> DResult<Policy> {
     let mut reader = Reader::new(src, max_depth)?;
     let mut nodes = Vec::new();
+    let names = RefCell::new(FxHashMap::default());
     let mut statements = Vec::new();
     while let Some(top) = reader.next(&mut nodes)? {
         statements.push(match top {
             Top::List => {
-                let cx = Cx { nodes: &nodes };
+                let cx = Cx {
+                    nodes: &nodes,
+                    names: &names,
+                };
                 statements::statement(&cx, 0, Nesting::default())?
             }
             Top::Comment(text, span) => Statement::Comment(Comment::parsed(text, span)),
@@ -135,12 +145,25 @@ pub(crate) struct Nesting {
     pub in_tunableif: bool,
 }
 
-/// The arena of the form being parsed.
+/// The arena of the form being parsed, and the names seen so far.
 pub(crate) struct Cx<'s, 'a> {
     pub nodes: &'s [Node<'a>],
+    /// Every distinct name text shares one allocation across the file.
+    pub names: &'s RefCell<FxHashMap<&'a str, Sym>>,
 }
 
 impl<'s, 'a> Cx<'s, 'a> {
+    /// The shared text for `s` (which the caller has validated).
+    pub fn intern(&self, s: &'a str) -> Sym {
+        let mut names = self.names.borrow_mut();
+        if let Some(sym) = names.get(s) {
+            return sym.clone();
+        }
+        let sym: Sym = std::sync::Arc::new(s.into());
+        names.insert(s, sym.clone());
+        sym
+    }
+
     pub fn node(&self, i: usize) -> &Node<'a> {
         &self.nodes[i]
     }
@@ -295,4 +318,15 @@ pub(crate) trait SimpleStatement: Sized {
     const KEYWORD: &'static str;
     fn parse_args(cx: &Cx<'_, '_>, list: usize) -> DResult<Self>;
     fn print_args(&self, p: &mut crate::print::Printer);
+}
+
+/// Large statements are boxed inside [`Statement`].
+impl<T: SimpleStatement> SimpleStatement for Box<T> {
+    const KEYWORD: &'static str = T::KEYWORD;
+    fn parse_args(cx: &Cx<'_, '_>, list: usize) -> DResult<Self> {
+        T::parse_args(cx, list).map(Box::new)
+    }
+    fn print_args(&self, p: &mut crate::print::Printer) {
+        (**self).print_args(p)
+    }
 }

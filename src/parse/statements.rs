@@ -6,63 +6,7 @@ use crate::ast::*;
 use crate::error::{DResult, Diag, ErrorKind};
 use crate::syntax::Kind;
 
-/// Keywords of CIL that are recognized but not typed yet.
-const NOT_YET: &[&str] = &[
-    "user",
-    "userrole",
-    "userattribute",
-    "userattributeset",
-    "userlevel",
-    "userrange",
-    "userbounds",
-    "userprefix",
-    "selinuxuser",
-    "selinuxuserdefault",
-    "sensitivity",
-    "sensitivityalias",
-    "sensitivityaliasactual",
-    "sensitivityorder",
-    "category",
-    "categoryalias",
-    "categoryaliasactual",
-    "categoryorder",
-    "categoryset",
-    "sensitivitycategory",
-    "level",
-    "levelrange",
-    "rangetransition",
-    "context",
-    "constrain",
-    "validatetrans",
-    "mlsconstrain",
-    "mlsvalidatetrans",
-    "defaultuser",
-    "defaultrole",
-    "defaulttype",
-    "defaultrange",
-    "filecon",
-    "fsuse",
-    "genfscon",
-    "ipaddr",
-    "netifcon",
-    "nodecon",
-    "portcon",
-    "ibpkeycon",
-    "ibendportcon",
-    "iomemcon",
-    "ioportcon",
-    "pcidevicecon",
-    "pirqcon",
-    "devicetreecon",
-    "sid",
-    "sidorder",
-    "sidcontext",
-    "mls",
-    "handleunknown",
-    "policycap",
-];
-
-fn simple<T: SimpleStatement + Into<Statement>>(
+pub(crate) fn simple<T: SimpleStatement + Into<Statement>>(
     cx: &Cx<'_, '_>,
     list: usize,
 ) -> DResult<Statement> {
@@ -148,6 +92,21 @@ pub(crate) fn statement(cx: &Cx<'_, '_>, list: usize, nest: Nesting) -> DResult<
         ));
     }
     match keyword {
+        "block" => block(cx, list, nest),
+        "in" => in_statement(cx, list, nest),
+        "optional" => optional(cx, list, nest),
+        "macro" => macro_statement(cx, list, nest),
+        "booleanif" => conditional(cx, list, nest, CondKind::Boolean),
+        "tunableif" => conditional(cx, list, nest, CondKind::Tunable),
+        _ => leaf(cx, list, first, keyword),
+    }
+}
+
+/// Every statement that holds no statements. Kept out of [`statement`] so
+/// the recursion through containers carries only a small frame.
+#[inline(never)]
+fn leaf(cx: &Cx<'_, '_>, list: usize, first: usize, keyword: &str) -> DResult<Statement> {
+    match keyword {
         "allow" | "auditallow" | "dontaudit" | "neverallow" | "deny" => av_rule(cx, list, keyword),
         "allowx" | "auditallowx" | "dontauditx" | "neverallowx" => av_rule_x(cx, list, keyword),
         "permissionx" => simple::<PermissionX>(cx, list),
@@ -171,17 +130,11 @@ pub(crate) fn statement(cx: &Cx<'_, '_>, list: usize, nest: Nesting) -> DResult<
         "classpermissionset" => simple::<ClassPermissionSet>(cx, list),
         "classmap" => simple::<ClassMap>(cx, list),
         "classmapping" => simple::<ClassMapping>(cx, list),
-        "block" => block(cx, list, nest),
         "blockabstract" => simple::<BlockAbstract>(cx, list),
         "blockinherit" => simple::<BlockInherit>(cx, list),
-        "in" => in_statement(cx, list, nest),
-        "optional" => optional(cx, list, nest),
-        "macro" => macro_statement(cx, list, nest),
         "call" => call(cx, list),
         "boolean" => simple::<Boolean>(cx, list),
         "tunable" => simple::<Tunable>(cx, list),
-        "booleanif" => conditional(cx, list, nest, CondKind::Boolean),
-        "tunableif" => conditional(cx, list, nest, CondKind::Tunable),
         "role" => simple::<Role>(cx, list),
         "roletype" => simple::<RoleType>(cx, list),
         "roleattribute" => simple::<RoleAttribute>(cx, list),
@@ -189,17 +142,63 @@ pub(crate) fn statement(cx: &Cx<'_, '_>, list: usize, nest: Nesting) -> DResult<
         "roleallow" => simple::<RoleAllow>(cx, list),
         "roletransition" => simple::<RoleTransition>(cx, list),
         "rolebounds" => simple::<RoleBounds>(cx, list),
+        "user" => simple::<User>(cx, list),
+        "userrole" => simple::<UserRole>(cx, list),
+        "userattribute" => simple::<UserAttribute>(cx, list),
+        "userattributeset" => simple::<UserAttributeSet>(cx, list),
+        "userlevel" => simple::<UserLevel>(cx, list),
+        "userrange" => simple::<UserRange>(cx, list),
+        "userbounds" => simple::<UserBounds>(cx, list),
+        "userprefix" => simple::<UserPrefix>(cx, list),
+        "selinuxuser" => simple::<SelinuxUser>(cx, list),
+        "selinuxuserdefault" => simple::<SelinuxUserDefault>(cx, list),
+        "sensitivity" => simple::<Sensitivity>(cx, list),
+        "sensitivityalias" => simple::<SensitivityAlias>(cx, list),
+        "sensitivityaliasactual" => simple::<SensitivityAliasActual>(cx, list),
+        "sensitivityorder" => simple::<SensitivityOrder>(cx, list),
+        "category" => simple::<Category>(cx, list),
+        "categoryalias" => simple::<CategoryAlias>(cx, list),
+        "categoryaliasactual" => simple::<CategoryAliasActual>(cx, list),
+        "categoryorder" => simple::<CategoryOrder>(cx, list),
+        "categoryset" => simple::<CategorySet>(cx, list),
+        "sensitivitycategory" => simple::<SensitivityCategory>(cx, list),
+        "level" => simple::<LevelDecl>(cx, list),
+        "levelrange" => simple::<LevelRangeDecl>(cx, list),
+        "rangetransition" => simple::<RangeTransition>(cx, list),
+        "context" => simple::<ContextDecl>(cx, list),
+        "constrain" => simple::<Constrain>(cx, list),
+        "mlsconstrain" => simple::<MlsConstrain>(cx, list),
+        "validatetrans" => simple::<ValidateTrans>(cx, list),
+        "mlsvalidatetrans" => simple::<MlsValidateTrans>(cx, list),
+        "defaultuser" => simple::<DefaultUser>(cx, list),
+        "defaultrole" => simple::<DefaultRole>(cx, list),
+        "defaulttype" => simple::<DefaultType>(cx, list),
+        "fsuse" => simple::<FsUse>(cx, list),
+        "ipaddr" => simple::<IpAddr>(cx, list),
+        "netifcon" => simple::<NetIfCon>(cx, list),
+        "nodecon" => simple::<NodeCon>(cx, list),
+        "devicetreecon" => simple::<DeviceTreeCon>(cx, list),
+        "sid" => simple::<Sid>(cx, list),
+        "sidorder" => simple::<SidOrder>(cx, list),
+        "sidcontext" => simple::<SidContext>(cx, list),
+        "mls" => simple::<Mls>(cx, list),
+        "handleunknown" => simple::<HandleUnknown>(cx, list),
+        "policycap" => simple::<PolicyCap>(cx, list),
+        "defaultrange" => super::values::default_range(cx, list),
+        "filecon" => super::values::filecon(cx, list),
+        "genfscon" => super::values::genfscon(cx, list),
+        "portcon" => super::values::portcon(cx, list),
+        "ibpkeycon" => super::values::ibpkeycon(cx, list),
+        "ibendportcon" => super::values::ibendportcon(cx, list),
+        "iomemcon" => super::values::iomemcon(cx, list),
+        "ioportcon" => super::values::ioportcon(cx, list),
+        "pcidevicecon" => super::values::pcidevicecon(cx, list),
+        "pirqcon" => super::values::pirqcon(cx, list),
         "true" | "false" => Err(Diag::new(
             ErrorKind::Invalid(format!(
                 "a `({keyword} ...)` branch belongs directly inside `booleanif` or `tunableif`"
             )),
             cx.span(list),
-        )),
-        _ if NOT_YET.contains(&keyword) => Err(Diag::new(
-            ErrorKind::NotSupported {
-                keyword: keyword.to_string(),
-            },
-            cx.span(first),
         )),
         _ => Err(Diag::new(
             ErrorKind::UnknownKeyword {
@@ -213,7 +212,7 @@ pub(crate) fn statement(cx: &Cx<'_, '_>, list: usize, nest: Nesting) -> DResult<
 fn av_rule(cx: &Cx<'_, '_>, list: usize, keyword: &str) -> DResult<Statement> {
     let kind = AvKind::from_keyword(keyword).unwrap_or(AvKind::Allow);
     let mut args = cx.args(list, kind.keyword(), av_usage(kind), &[false; 3])?;
-    Ok(Statement::AvRule(AvRule {
+    Ok(Statement::from(AvRule {
         kind,
         source: args.next_arg(cx)?,
         target: args.next_arg(cx)?,
@@ -241,7 +240,7 @@ fn av_rule_x(cx: &Cx<'_, '_>, list: usize, keyword: &str) -> DResult<Statement> 
         AvxKind::NeverAllow => "(neverallowx SOURCE TARGET PERMISSIONX)",
     };
     let mut args = cx.args(list, kind.keyword(), usage, &[false; 3])?;
-    Ok(Statement::AvRuleX(AvRuleX {
+    Ok(Statement::from(AvRuleX {
         kind,
         source: args.next_arg(cx)?,
         target: args.next_arg(cx)?,
@@ -257,7 +256,7 @@ fn type_transition(cx: &Cx<'_, '_>, list: usize) -> DResult<Statement> {
     if !(4..=5).contains(&n) {
         return Err(shape("typetransition", USAGE, n, cx.span(list)));
     }
-    Ok(Statement::TypeTransition(TypeTransition {
+    Ok(Statement::from(TypeTransition {
         source: Ref::parse(cx, items[1])?,
         target: Ref::parse(cx, items[2])?,
         class: Ref::parse(cx, items[3])?,
@@ -285,7 +284,7 @@ fn class_order(cx: &Cx<'_, '_>, list: usize) -> DResult<Statement> {
     if classes.is_empty() {
         return Err(cx.expected("at least one class", items[1]));
     }
-    Ok(Statement::ClassOrder(ClassOrder {
+    Ok(Statement::from(ClassOrder {
         unordered,
         classes,
         span: cx.span(list),
@@ -311,7 +310,7 @@ fn expand_type_attribute(cx: &Cx<'_, '_>, list: usize) -> DResult<Statement> {
     if attributes.is_empty() {
         return Err(cx.expected("at least one attribute", items[1]));
     }
-    Ok(Statement::ExpandTypeAttribute(ExpandTypeAttribute {
+    Ok(Statement::from(ExpandTypeAttribute {
         attributes,
         expand: bool::parse(cx, items[2])?,
         span: cx.span(list),
@@ -377,7 +376,7 @@ fn container_head(
 
 fn block(cx: &Cx<'_, '_>, list: usize, nest: Nesting) -> DResult<Statement> {
     let (head, start) = container_head(cx, list, 2, "block", "(block NAME STATEMENTS...)")?;
-    Ok(Statement::Block(Block {
+    Ok(Statement::from(Block {
         name: Name::parse(cx, head[1])?,
         body: body(cx, list, start, nest)?,
         span: cx.span(list),
@@ -390,7 +389,7 @@ fn optional(cx: &Cx<'_, '_>, list: usize, nest: Nesting) -> DResult<Statement> {
         in_optional: true,
         ..nest
     };
-    Ok(Statement::Optional(Optional {
+    Ok(Statement::from(Optional {
         name: Name::parse(cx, head[1])?,
         body: body(cx, list, start, inner)?,
         span: cx.span(list),
@@ -426,7 +425,7 @@ fn in_statement(cx: &Cx<'_, '_>, list: usize, nest: Nesting) -> DResult<Statemen
         in_in: Some(position == Some(InPosition::After)),
         ..nest
     };
-    Ok(Statement::In(In {
+    Ok(Statement::from(In {
         position,
         container,
         body: body(cx, list, start, inner)?,
@@ -477,7 +476,7 @@ fn macro_statement(cx: &Cx<'_, '_>, list: usize, nest: Nesting) -> DResult<State
         in_macro: true,
         ..nest
     };
-    Ok(Statement::Macro(Macro {
+    Ok(Statement::from(Macro {
         name,
         params,
         body: body(cx, list, start, inner)?,
@@ -496,7 +495,7 @@ fn call(cx: &Cx<'_, '_>, list: usize) -> DResult<Statement> {
         Some(&a) => return Err(cx.expected("a parenthesized argument list", a)),
         None => Vec::new(),
     };
-    Ok(Statement::Call(Call {
+    Ok(Statement::from(Call {
         name: Ref::parse(cx, items[1])?,
         args,
         span: cx.span(list),
@@ -543,7 +542,7 @@ fn conditional(cx: &Cx<'_, '_>, list: usize, nest: Nesting, kind: CondKind) -> D
         }
         *which = Some(body(cx, b, start, inner)?);
     }
-    Ok(Statement::Conditional(Conditional {
+    Ok(Statement::from(Conditional {
         kind,
         condition,
         if_true,

@@ -1,0 +1,213 @@
+//! Labeling, network, Xen and policy configuration statements.
+
+use super::*;
+
+simple_statements! {
+    /// Labels a file system by how it stores labels.
+    FsUse "fsuse" "(fsuse xattr|task|trans FILESYSTEM CONTEXT)" {
+        /// How.
+        kind: FsUseKind,
+        /// The file system type.
+        fs: Word,
+        /// The context.
+        context: Context,
+    }
+    /// Declares a named IP address.
+    IpAddr "ipaddr" "(ipaddr NAME ADDRESS)" {
+        /// Its name.
+        name: Name,
+        /// The address.
+        address: IpAddress,
+    }
+    /// Labels a network interface and its packets.
+    NetIfCon "netifcon" "(netifcon INTERFACE IF_CONTEXT PACKET_CONTEXT)" {
+        /// The interface.
+        interface: Word,
+        /// The interface's context.
+        if_context: Context,
+        /// Its packets' context.
+        packet_context: Context,
+    }
+    /// Labels a network node.
+    NodeCon "nodecon" "(nodecon ADDRESS MASK CONTEXT)" {
+        /// The address.
+        address: IpArg,
+        /// The mask.
+        mask: IpArg,
+        /// The context.
+        context: Context,
+    }
+    /// Labels a device tree path (Xen).
+    DeviceTreeCon "devicetreecon" "(devicetreecon \"PATH\" CONTEXT)" {
+        /// The path.
+        path: QString,
+        /// The context.
+        context: Context,
+    }
+    /// Declares an initial security identifier.
+    Sid "sid" "(sid NAME)" {
+        /// The SID.
+        name: Name,
+    }
+    /// Orders the initial SIDs.
+    SidOrder "sidorder" "(sidorder (SID...))" {
+        /// The SIDs.
+        order: Vec<Ref>,
+    }
+    /// Gives an initial SID its context.
+    SidContext "sidcontext" "(sidcontext SID CONTEXT)" {
+        /// The SID.
+        sid: Ref,
+        /// The context.
+        context: Context,
+    }
+    /// Turns MLS on or off.
+    Mls "mls" "(mls true|false)" {
+        /// On.
+        enabled: bool,
+    }
+    /// What the kernel does with unknown classes and permissions.
+    HandleUnknown "handleunknown" "(handleunknown allow|deny|reject)" {
+        /// The action.
+        action: UnknownAction,
+    }
+    /// Turns a policy capability on.
+    PolicyCap "policycap" "(policycap NAME)" {
+        /// The capability.
+        name: Name,
+    }
+}
+
+/// Labels files: `(filecon "PATH" FILETYPE CONTEXT)`; an empty context
+/// `()` means the files get no label.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct FileCon {
+    /// The path regular expression.
+    pub path: QString,
+    /// Which kind of file.
+    pub file_type: FileType,
+    /// The context, or `None` for `()`.
+    pub context: Option<Context>,
+    /// Where it was parsed from.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub span: Span,
+}
+
+/// Labels files of a file system without label support:
+/// `(genfscon FILESYSTEM "PATH" [FILETYPE] CONTEXT)` (the file type since
+/// libsepol 3.4).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct GenFsCon {
+    /// The file system type.
+    pub fs: Word,
+    /// The path prefix.
+    pub path: QString,
+    /// Which kind of file, if restricted.
+    pub file_type: Option<FileType>,
+    /// The context.
+    pub context: Context,
+    /// Where it was parsed from.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub span: Span,
+}
+
+/// Labels ports: `(portcon tcp|udp|dccp|sctp PORT|(LOW HIGH) CONTEXT)`.
+/// Ports are decimal, at most 65535.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct PortCon {
+    /// The protocol.
+    pub protocol: Protocol,
+    /// A port or range.
+    pub ports: NumberRange,
+    /// The context.
+    pub context: Context,
+    /// Where it was parsed from.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub span: Span,
+}
+
+/// Labels InfiniBand partition keys:
+/// `(ibpkeycon SUBNET_PREFIX PKEY|(LOW HIGH) CONTEXT)`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct IbPkeyCon {
+    /// The subnet prefix (an IPv6 address).
+    pub subnet: IpAddress,
+    /// A key or range (hex allowed, at most 0xffff).
+    pub pkeys: NumberRange,
+    /// The context.
+    pub context: Context,
+    /// Where it was parsed from.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub span: Span,
+}
+
+/// Labels an InfiniBand end port: `(ibendportcon DEVICE PORT CONTEXT)`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct IbEndPortCon {
+    /// The device name.
+    pub device: Word,
+    /// The port (decimal, at most 255).
+    pub port: Number,
+    /// The context.
+    pub context: Context,
+    /// Where it was parsed from.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub span: Span,
+}
+
+/// Labels I/O memory (Xen): `(iomemcon ADDRESS|(LOW HIGH) CONTEXT)`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct IoMemCon {
+    /// An address or range (64-bit, hex allowed).
+    pub addresses: NumberRange,
+    /// The context.
+    pub context: Context,
+    /// Where it was parsed from.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub span: Span,
+}
+
+/// Labels I/O ports (Xen): `(ioportcon PORT|(LOW HIGH) CONTEXT)`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct IoPortCon {
+    /// A port or range (32-bit, hex allowed).
+    pub ports: NumberRange,
+    /// The context.
+    pub context: Context,
+    /// Where it was parsed from.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub span: Span,
+}
+
+/// Labels a PCI device (Xen): `(pcidevicecon DEVICE CONTEXT)`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct PciDeviceCon {
+    /// The device (32-bit, hex allowed).
+    pub device: Number,
+    /// The context.
+    pub context: Context,
+    /// Where it was parsed from.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub span: Span,
+}
+
+/// Labels a physical IRQ (Xen): `(pirqcon IRQ CONTEXT)`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct PirqCon {
+    /// The IRQ (decimal, 32-bit).
+    pub irq: Number,
+    /// The context.
+    pub context: Context,
+    /// Where it was parsed from.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub span: Span,
+}

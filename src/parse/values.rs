@@ -1,0 +1,524 @@
+//! Levels, ranges, contexts, constraint expressions, numbers, addresses,
+//! and the labeling statements whose numbers follow per-statement rules.
+
+use super::args::{Arg, Flavor, term};
+use super::{Cx, shape};
+use crate::ast::*;
+use crate::error::{DResult, Diag, ErrorKind, NameError};
+use crate::print::Printer;
+
+fn atom<'a>(cx: &Cx<'_, 'a>, i: usize, what: &'static str) -> DResult<&'a str> {
+    cx.atom(i).ok_or_else(|| cx.expected(what, i))
+}
+
+impl Arg for Categories {
+    fn parse(cx: &Cx<'_, '_>, i: usize) -> DResult<Self> {
+        term(cx, i, Flavor::Cat).map(Categories)
+    }
+
+    fn print(&self, p: &mut Printer) {
+        super::args::print_term(&self.0, p);
+    }
+}
+
+impl Arg for Level {
+    fn parse(cx: &Cx<'_, '_>, i: usize) -> DResult<Self> {
+        if !cx.is_list(i) {
+            return Ref::parse(cx, i).map(Level::Named);
+        }
+        let items = cx.items(i)?;
+        match items.as_slice() {
+            [s] if !cx.is_list(*s) => Ok(Level::Anonymous {
+                sensitivity: Ref::parse(cx, *s)?,
+                categories: None,
+            }),
+            [s, c] if !cx.is_list(*s) => Ok(Level::Anonymous {
+                sensitivity: Ref::parse(cx, *s)?,
+                categories: Some(Categories::parse(cx, *c)?),
+            }),
+            _ => Err(cx.expected("a level: a name or (SENSITIVITY [CATEGORIES])", i)),
+        }
+    }
+
+    fn print(&self, p: &mut Printer) {
+        match self {
+            Level::Named(r) => r.print(p),
+            Level::Anonymous {
+                sensitivity,
+                categories,
+            } => {
+                p.open();
+                sensitivity.print(p);
+                categories.print(p);
+                p.close();
+            }
+        }
+    }
+}
+
+impl Arg for LevelRange {
+    fn parse(cx: &Cx<'_, '_>, i: usize) -> DResult<Self> {
+        if !cx.is_list(i) {
+            return Ref::parse(cx, i).map(LevelRange::Named);
+        }
+        match cx.items(i)?.as_slice() {
+            [low, high] => Ok(LevelRange::Anonymous {
+                low: Level::parse(cx, *low)?,
+                high: Level::parse(cx, *high)?,
+            }),
+            _ => Err(cx.expected("a range: a name or (LOW HIGH)", i)),
+        }
+    }
+
+    fn print(&self, p: &mut Printer) {
+        match self {
+            LevelRange::Named(r) => r.print(p),
+            LevelRange::Anonymous { low, high } => {
+                p.open();
+                low.print(p);
+                high.print(p);
+                p.close();
+            }
+        }
+    }
+}
+
+impl Arg for Context {
+    fn parse(cx: &Cx<'_, '_>, i: usize) -> DResult<Self> {
+        if !cx.is_list(i) {
+            return Ref::parse(cx, i).map(Context::Named);
+        }
+        match cx.items(i)?.as_slice() {
+            [u, r, t, range] => Ok(Context::Anonymous {
+                user: Ref::parse(cx, *u)?,
+                role: Ref::parse(cx, *r)?,
+                ty: Ref::parse(cx, *t)?,
+                range: LevelRange::parse(cx, *range)?,
+            }),
+            _ => Err(cx.expected("a context: a name or (USER ROLE TYPE RANGE)", i)),
+        }
+    }
+
+    fn print(&self, p: &mut Printer) {
+        match self {
+            Context::Named(r) => r.print(p),
+            Context::Anonymous {
+                user,
+                role,
+                ty,
+                range,
+            } => {
+                p.open();
+                user.print(p);
+                role.print(p);
+                ty.print(p);
+                range.print(p);
+                p.close();
+            }
+        }
+    }
+}
+
+impl Arg for ConstraintExpr {
+    fn parse(cx: &Cx<'_, '_>, i: usize) -> DResult<Self> {
+        const WHAT: &str =
+            "a constraint expression (and|or|not ...) or (eq|neq|dom|domby|incomp OPERAND OPERAND)";
+        if !cx.is_list(i) {
+            return Err(cx.expected(WHAT, i));
+        }
+        let items = cx.items(i)?;
+        let Some(op) = items.first().and_then(|&f| cx.atom(f)) else {
+            return Err(cx.expected(WHAT, i));
+        };
+        let args = &items[1..];
+        let sub = |k: usize| ConstraintExpr::parse(cx, args[k]).map(Box::new);
+        let arity = |n: usize| {
+            if args.len() == n {
+                Ok(())
+            } else {
+                Err(Diag::new(
+                    ErrorKind::Invalid(format!(
+                        "`{op}` takes {n} operand{}, found {}",
+                        if n == 1 { "" } else { "s" },
+                        args.len()
+                    )),
+                    cx.span(i),
+                ))
+            }
+        };
+        match op {
+            "and" | "or" => {
+                arity(2)?;
+                let (a, b) = (sub(0)?, sub(1)?);
+                Ok(if op == "and" {
+                    ConstraintExpr::And(a, b)
+                } else {
+                    ConstraintExpr::Or(a, b)
+                })
+            }
+            "not" => {
+                arity(1)?;
+                Ok(ConstraintExpr::Not(sub(0)?))
+            }
+            _ => {
+                let Some(cmp) = CompareOp::from_keyword(op) else {
+                    return Err(cx.expected(WHAT, items[0]));
+                };
+                arity(2)?;
+                let left = atom(cx, args[0], "an operand (u1 r1 t1 l1 h1 ...)")?;
+                let left = Operand::from_keyword(left).ok_or_else(|| {
+                    cx.expected(
+                        "an operand (u1 u2 u3 r1 r2 r3 t1 t2 t3 l1 l2 h1 h2)",
+                        args[0],
+                    )
+                })?;
+                let right = if cx.is_list(args[1]) {
+                    Rhs::Names(Vec::parse(cx, args[1])?)
+                } else {
+                    let text = atom(cx, args[1], "an operand or a name")?;
+                    match Operand::from_keyword(text) {
+                        Some(Operand::U3 | Operand::R3 | Operand::T3) => {
+                            return Err(Diag::new(
+                                ErrorKind::Invalid(
+                                    "u3, r3 and t3 are allowed only on the left side".into(),
+                                ),
+                                cx.span(args[1]),
+                            ));
+                        }
+                        Some(o) => Rhs::Operand(o),
+                        None => Rhs::Name(Ref::parse(cx, args[1])?),
+                    }
+                };
+                Ok(ConstraintExpr::Compare {
+                    op: cmp,
+                    left,
+                    right,
+                })
+            }
+        }
+    }
+
+    fn print(&self, p: &mut Printer) {
+        p.open();
+        match self {
+            ConstraintExpr::And(a, b) | ConstraintExpr::Or(a, b) => {
+                p.word(if matches!(self, ConstraintExpr::And(..)) {
+                    "and"
+                } else {
+                    "or"
+                });
+                a.print(p);
+                b.print(p);
+            }
+            ConstraintExpr::Not(a) => {
+                p.word("not");
+                a.print(p);
+            }
+            ConstraintExpr::Compare { op, left, right } => {
+                p.word(op.keyword());
+                p.word(left.keyword());
+                match right {
+                    Rhs::Operand(o) => p.word(o.keyword()),
+                    Rhs::Name(r) => r.print(p),
+                    Rhs::Names(rs) => rs.print(p),
+                }
+            }
+        }
+        p.close();
+    }
+}
+
+impl Arg for Word {
+    fn parse(cx: &Cx<'_, '_>, i: usize) -> DResult<Self> {
+        QString::parse(cx, i).map(Word)
+    }
+
+    fn print(&self, p: &mut Printer) {
+        p.atom(self.0.as_str());
+    }
+}
+
+impl Arg for Refs {
+    fn parse(cx: &Cx<'_, '_>, i: usize) -> DResult<Self> {
+        let refs = if cx.is_list(i) {
+            Vec::parse(cx, i)?
+        } else {
+            vec![Ref::parse(cx, i)?]
+        };
+        if refs.is_empty() {
+            return Err(cx.expected("at least one name", i));
+        }
+        Ok(Refs(refs))
+    }
+
+    fn print(&self, p: &mut Printer) {
+        match self.0.as_slice() {
+            [one] => one.print(p),
+            many => {
+                p.open();
+                for r in many {
+                    r.print(p);
+                }
+                p.close();
+            }
+        }
+    }
+}
+
+impl Arg for IpAddress {
+    fn parse(cx: &Cx<'_, '_>, i: usize) -> DResult<Self> {
+        let s = atom(cx, i, "an IP address")?;
+        IpAddress::new(s).map_err(|e| cx.name_error(e, i))
+    }
+
+    fn print(&self, p: &mut Printer) {
+        p.word(self.as_str());
+    }
+}
+
+impl Arg for IpArg {
+    fn parse(cx: &Cx<'_, '_>, i: usize) -> DResult<Self> {
+        if !cx.is_list(i) {
+            return Ref::parse(cx, i).map(IpArg::Named);
+        }
+        match cx.items(i)?.as_slice() {
+            [a] => IpAddress::parse(cx, *a).map(IpArg::Literal),
+            _ => Err(cx.expected("an ipaddr name or (ADDRESS)", i)),
+        }
+    }
+
+    fn print(&self, p: &mut Printer) {
+        match self {
+            IpArg::Named(r) => r.print(p),
+            IpArg::Literal(a) => {
+                p.open();
+                a.print(p);
+                p.close();
+            }
+        }
+    }
+}
+
+macro_rules! keyword_args {
+    ($($ty:ty => $what:literal),* $(,)?) => {$(
+        impl Arg for $ty {
+            fn parse(cx: &Cx<'_, '_>, i: usize) -> DResult<Self> {
+                cx.atom(i)
+                    .and_then(<$ty>::from_keyword)
+                    .ok_or_else(|| cx.expected($what, i))
+            }
+
+            fn print(&self, p: &mut Printer) {
+                p.word(self.keyword());
+            }
+        }
+    )*};
+}
+
+keyword_args!(
+    FileType => "a file type (file dir char block socket pipe symlink any)",
+    FsUseKind => "`xattr`, `task` or `trans`",
+    Protocol => "a protocol (tcp udp dccp sctp)",
+    UnknownAction => "`allow`, `deny` or `reject`",
+    DefaultSide => "`source` or `target`",
+);
+
+impl Arg for Number {
+    fn parse(cx: &Cx<'_, '_>, i: usize) -> DResult<Self> {
+        number(cx, i, false, u64::MAX)
+    }
+
+    fn print(&self, p: &mut Printer) {
+        p.word(&self.to_string());
+    }
+}
+
+impl Arg for NumberRange {
+    fn parse(cx: &Cx<'_, '_>, i: usize) -> DResult<Self> {
+        number_range(cx, i, false, u64::MAX)
+    }
+
+    fn print(&self, p: &mut Printer) {
+        match self {
+            NumberRange::Single(n) => n.print(p),
+            NumberRange::Range(a, b) => {
+                p.open();
+                a.print(p);
+                b.print(p);
+                p.close();
+            }
+        }
+    }
+}
+
+fn number(cx: &Cx<'_, '_>, i: usize, hex: bool, max: u64) -> DResult<Number> {
+    let s = atom(cx, i, "a number")?;
+    Number::parse(s, hex, max).ok_or_else(|| {
+        cx.name_error(
+            NameError::Value {
+                message: format!(
+                    "`{s}` is not a {} number of at most {max}",
+                    if hex {
+                        "decimal, 0x hex or 0 octal"
+                    } else {
+                        "decimal"
+                    }
+                ),
+            },
+            i,
+        )
+    })
+}
+
+fn number_range(cx: &Cx<'_, '_>, i: usize, hex: bool, max: u64) -> DResult<NumberRange> {
+    if !cx.is_list(i) {
+        return number(cx, i, hex, max).map(NumberRange::Single);
+    }
+    match cx.items(i)?.as_slice() {
+        [a, b] => {
+            let (a, b) = (number(cx, *a, hex, max)?, number(cx, *b, hex, max)?);
+            if a.value > b.value {
+                return Err(Diag::new(
+                    ErrorKind::Invalid(format!("range ({a} {b}) is reversed")),
+                    cx.span(i),
+                ));
+            }
+            Ok(NumberRange::Range(a, b))
+        }
+        _ => Err(cx.expected("a number or (LOW HIGH)", i)),
+    }
+}
+
+/// The items of a statement whose argument count is one of `counts`.
+fn items_of(
+    cx: &Cx<'_, '_>,
+    list: usize,
+    keyword: &'static str,
+    usage: &'static str,
+    counts: &[usize],
+) -> DResult<Vec<usize>> {
+    let items = cx.items(list)?;
+    if !counts.contains(&(items.len() - 1)) {
+        return Err(shape(keyword, usage, items.len() - 1, cx.span(list)));
+    }
+    Ok(items)
+}
+
+pub(crate) fn default_range(cx: &Cx<'_, '_>, list: usize) -> DResult<Statement> {
+    const USAGE: &str =
+        "(defaultrange CLASSES source|target low|high|low-high) or (defaultrange CLASSES glblub)";
+    let items = items_of(cx, list, "defaultrange", USAGE, &[2, 3])?;
+    let words: Vec<&str> = items[2..].iter().filter_map(|&i| cx.atom(i)).collect();
+    let default = RangeDefault::from_keyword(&words.join(" "))
+        .ok_or_else(|| cx.expected("source|target low|high|low-high, or glblub", items[2]))?;
+    Ok(Statement::from(DefaultRange {
+        classes: Refs::parse(cx, items[1])?,
+        default,
+        span: cx.span(list),
+    }))
+}
+
+pub(crate) fn filecon(cx: &Cx<'_, '_>, list: usize) -> DResult<Statement> {
+    const USAGE: &str = "(filecon \"PATH\" FILETYPE CONTEXT)";
+    let items = items_of(cx, list, "filecon", USAGE, &[3])?;
+    let context = if cx.is_list(items[3]) && cx.items(items[3])?.is_empty() {
+        None
+    } else {
+        Some(Context::parse(cx, items[3])?)
+    };
+    Ok(Statement::from(FileCon {
+        path: QString::parse(cx, items[1])?,
+        file_type: FileType::parse(cx, items[2])?,
+        context,
+        span: cx.span(list),
+    }))
+}
+
+pub(crate) fn genfscon(cx: &Cx<'_, '_>, list: usize) -> DResult<Statement> {
+    const USAGE: &str = "(genfscon FILESYSTEM \"PATH\" [FILETYPE] CONTEXT)";
+    let items = items_of(cx, list, "genfscon", USAGE, &[3, 4])?;
+    Ok(Statement::from(GenFsCon {
+        fs: Word::parse(cx, items[1])?,
+        path: QString::parse(cx, items[2])?,
+        file_type: if items.len() == 5 {
+            Some(FileType::parse(cx, items[3])?)
+        } else {
+            None
+        },
+        context: Context::parse(cx, items[items.len() - 1])?,
+        span: cx.span(list),
+    }))
+}
+
+pub(crate) fn portcon(cx: &Cx<'_, '_>, list: usize) -> DResult<Statement> {
+    const USAGE: &str = "(portcon PROTOCOL PORT|(LOW HIGH) CONTEXT)";
+    let items = items_of(cx, list, "portcon", USAGE, &[3])?;
+    Ok(Statement::from(PortCon {
+        protocol: Protocol::parse(cx, items[1])?,
+        ports: number_range(cx, items[2], false, 65535)?,
+        context: Context::parse(cx, items[3])?,
+        span: cx.span(list),
+    }))
+}
+
+pub(crate) fn ibpkeycon(cx: &Cx<'_, '_>, list: usize) -> DResult<Statement> {
+    const USAGE: &str = "(ibpkeycon SUBNET_PREFIX PKEY|(LOW HIGH) CONTEXT)";
+    let items = items_of(cx, list, "ibpkeycon", USAGE, &[3])?;
+    Ok(Statement::from(IbPkeyCon {
+        subnet: IpAddress::parse(cx, items[1])?,
+        pkeys: number_range(cx, items[2], true, 0xffff)?,
+        context: Context::parse(cx, items[3])?,
+        span: cx.span(list),
+    }))
+}
+
+pub(crate) fn ibendportcon(cx: &Cx<'_, '_>, list: usize) -> DResult<Statement> {
+    const USAGE: &str = "(ibendportcon DEVICE PORT CONTEXT)";
+    let items = items_of(cx, list, "ibendportcon", USAGE, &[3])?;
+    Ok(Statement::from(IbEndPortCon {
+        device: Word::parse(cx, items[1])?,
+        port: number(cx, items[2], false, 255)?,
+        context: Context::parse(cx, items[3])?,
+        span: cx.span(list),
+    }))
+}
+
+pub(crate) fn iomemcon(cx: &Cx<'_, '_>, list: usize) -> DResult<Statement> {
+    const USAGE: &str = "(iomemcon ADDRESS|(LOW HIGH) CONTEXT)";
+    let items = items_of(cx, list, "iomemcon", USAGE, &[2])?;
+    Ok(Statement::from(IoMemCon {
+        addresses: number_range(cx, items[1], true, u64::MAX)?,
+        context: Context::parse(cx, items[2])?,
+        span: cx.span(list),
+    }))
+}
+
+pub(crate) fn ioportcon(cx: &Cx<'_, '_>, list: usize) -> DResult<Statement> {
+    const USAGE: &str = "(ioportcon PORT|(LOW HIGH) CONTEXT)";
+    let items = items_of(cx, list, "ioportcon", USAGE, &[2])?;
+    Ok(Statement::from(IoPortCon {
+        ports: number_range(cx, items[1], true, u32::MAX as u64)?,
+        context: Context::parse(cx, items[2])?,
+        span: cx.span(list),
+    }))
+}
+
+pub(crate) fn pcidevicecon(cx: &Cx<'_, '_>, list: usize) -> DResult<Statement> {
+    const USAGE: &str = "(pcidevicecon DEVICE CONTEXT)";
+    let items = items_of(cx, list, "pcidevicecon", USAGE, &[2])?;
+    Ok(Statement::from(PciDeviceCon {
+        device: number(cx, items[1], true, u32::MAX as u64)?,
+        context: Context::parse(cx, items[2])?,
+        span: cx.span(list),
+    }))
+}
+
+pub(crate) fn pirqcon(cx: &Cx<'_, '_>, list: usize) -> DResult<Statement> {
+    const USAGE: &str = "(pirqcon IRQ CONTEXT)";
+    let items = items_of(cx, list, "pirqcon", USAGE, &[2])?;
+    Ok(Statement::from(PirqCon {
+        irq: number(cx, items[1], false, u32::MAX as u64)?,
+        context: Context::parse(cx, items[2])?,
+        span: cx.span(list),
+    }))
+}
