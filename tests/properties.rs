@@ -50,7 +50,7 @@ fn set_expr() -> impl Strategy<Value = Expr> {
     leaf.prop_recursive(4, 24, 3, |inner| {
         let term = prop_oneof![
             reference().prop_map(Term::Leaf),
-            inner.clone().prop_map(Term::Expr)
+            inner.clone().prop_map(Term::from)
         ];
         prop_oneof![
             prop::collection::vec(term.clone(), 1..4).prop_map(Expr::List),
@@ -66,7 +66,7 @@ fn set_expr() -> impl Strategy<Value = Expr> {
 fn set_term() -> impl Strategy<Value = Term> {
     prop_oneof![
         reference().prop_map(Term::Leaf),
-        set_expr().prop_map(Term::Expr)
+        set_expr().prop_map(Term::from)
     ]
 }
 
@@ -74,12 +74,12 @@ fn bool_term() -> impl Strategy<Value = Term> {
     let leaf = reference().prop_map(Term::Leaf);
     leaf.prop_recursive(3, 12, 2, |t| {
         prop_oneof![
-            t.clone().prop_map(|a| Term::Expr(Expr::Not(Box::new(a)))),
+            t.clone().prop_map(|a| Term::from(Expr::Not(Box::new(a)))),
             (t.clone(), t.clone())
-                .prop_map(|(a, b)| Term::Expr(Expr::And(Box::new(a), Box::new(b)))),
+                .prop_map(|(a, b)| Term::from(Expr::And(Box::new(a), Box::new(b)))),
             (t.clone(), t.clone())
-                .prop_map(|(a, b)| Term::Expr(Expr::Eq(Box::new(a), Box::new(b)))),
-            (t.clone(), t).prop_map(|(a, b)| Term::Expr(Expr::Neq(Box::new(a), Box::new(b)))),
+                .prop_map(|(a, b)| Term::from(Expr::Eq(Box::new(a), Box::new(b)))),
+            (t.clone(), t).prop_map(|(a, b)| Term::from(Expr::Neq(Box::new(a), Box::new(b)))),
         ]
     })
 }
@@ -97,7 +97,7 @@ fn permx_expr() -> impl Strategy<Value = Expr<PermxValue>> {
         prop::collection::vec(permx_value().prop_map(Term::Leaf), 1..4).prop_map(Expr::List),
         (permx_value(), permx_value()).prop_map(|(a, b)| Expr::Range(a, b)),
         permx_value()
-            .prop_map(|v| Expr::Not(Box::new(Term::Expr(Expr::List(vec![Term::Leaf(v)]))))),
+            .prop_map(|v| Expr::Not(Box::new(Term::from(Expr::List(vec![Term::Leaf(v)]))))),
     ]
 }
 
@@ -130,9 +130,9 @@ fn level() -> impl Strategy<Value = Level> {
     let cats = prop_oneof![
         reference().prop_map(Term::Leaf),
         prop::collection::vec(reference().prop_map(Term::Leaf), 1..3)
-            .prop_map(|v| Term::Expr(Expr::List(v))),
+            .prop_map(|v| Term::from(Expr::List(v))),
         (reference(), reference())
-            .prop_map(|(a, b)| Term::Expr(Expr::List(vec![Term::Expr(Expr::Range(a, b))]))),
+            .prop_map(|(a, b)| Term::from(Expr::List(vec![Term::from(Expr::Range(a, b))]))),
     ];
     prop_oneof![
         reference().prop_map(Level::Named),

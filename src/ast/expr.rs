@@ -45,8 +45,9 @@ pub enum Expr<L = Ref> {
 pub enum Term<L = Ref> {
     /// A name, or a number for extended permissions.
     Leaf(L),
-    /// A parenthesized expression.
-    Expr(Expr<L>),
+    /// A parenthesized expression (boxed: most operands are leaves, and a
+    /// leaf-sized term keeps permission lists compact).
+    Expr(Box<Expr<L>>),
 }
 
 impl<L> Expr<L> {
@@ -103,7 +104,7 @@ fn collect_term<'a, L>(t: &'a Term<L>, out: &mut Vec<&'a L>) {
 
 impl<L> From<Expr<L>> for Term<L> {
     fn from(e: Expr<L>) -> Term<L> {
-        Term::Expr(e)
+        Term::Expr(Box::new(e))
     }
 }
 

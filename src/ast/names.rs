@@ -22,28 +22,57 @@ pub const OPERATOR_WORDS: [&str; 8] = ["and", "or", "xor", "not", "all", "eq", "
 /// built-in targets of access-vector rules.
 pub const BUILTIN_TARGETS: [&str; 3] = ["self", "notself", "other"];
 
+/// Byte classes, so the lexer and the name checks do one table lookup per
+/// byte.
+const SYMBOL: u8 = 1;
+const IDENT: u8 = 2;
+const ALPHA: u8 = 4;
+
+static CLASSES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        let mut class = 0;
+        if c.is_ascii_alphanumeric() {
+            class |= SYMBOL | IDENT;
+        }
+        if c.is_ascii_alphabetic() {
+            class |= ALPHA;
+        }
+        if c == b'_' || c == b'-' {
+            class |= IDENT;
+        }
+        let extra = b"[].@=/*-_$%+!|&^:~`#{}'<>?,";
+        let mut k = 0;
+        while k < extra.len() {
+            if extra[k] == c {
+                class |= SYMBOL;
+            }
+            k += 1;
+        }
+        t[b] = class;
+        b += 1;
+    }
+    t
+};
+
 fn check_identifier(s: &str) -> Result<(), NameError> {
     let bytes = s.as_bytes();
     let Some(&first) = bytes.first() else {
         return Err(NameError::Empty);
     };
-    if s.len() > MAX_NAME_LEN {
+    if bytes.len() > MAX_NAME_LEN {
         return Err(NameError::TooLong { len: s.len() });
     }
-    if !first.is_ascii_alphabetic() {
+    if CLASSES[first as usize] & ALPHA == 0 {
         return Err(NameError::BadStart { name: s.into() });
     }
-    if let Some(&b) = bytes
-        .iter()
-        .find(|&&b| !(b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))
-    {
-        if b == b'.' {
+    if let Some(at) = bytes.iter().position(|&b| CLASSES[b as usize] & IDENT == 0) {
+        if bytes[at] == b'.' {
             return Err(NameError::Dotted { name: s.into() });
         }
-        let ch = s[bytes.iter().position(|&x| x == b).unwrap_or(0)..]
-            .chars()
-            .next()
-            .unwrap_or('?');
+        let ch = s[at..].chars().next().unwrap_or('?');
         return Err(NameError::BadChar { name: s.into(), ch });
     }
     Ok(())
@@ -55,8 +84,9 @@ pub fn is_symbol(s: &str) -> bool {
 }
 
 /// The lexer's symbol characters.
+#[inline]
 pub(crate) fn is_symbol_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"[].@=/*-_$%+!|&^:~`#{}'<>?,".contains(&b)
+    CLASSES[b as usize] & SYMBOL != 0
 }
 
 /// The shared text of a name: one pointer wide, so AST nodes stay small, and
@@ -160,7 +190,7 @@ macro_rules! string_newtype {
 
 pub(crate) fn check_name(s: &str) -> Result<(), NameError> {
     check_identifier(s)?;
-    if OPERATOR_WORDS.contains(&s) || BUILTIN_TARGETS.contains(&s) {
+    if s.len() <= 7 && (OPERATOR_WORDS.contains(&s) || BUILTIN_TARGETS.contains(&s)) {
         return Err(NameError::Reserved { name: s.into() });
     }
     Ok(())
@@ -170,6 +200,21 @@ pub(crate) fn check_ref(s: &str) -> Result<(), NameError> {
     let body = s.strip_prefix('.').unwrap_or(s);
     if body.is_empty() {
         return Err(NameError::Empty);
+    }
+    // One table-driven pass for the common name without dots; the parts of
+    // a dotted name are checked one by one.
+    let parts = match check_identifier(body) {
+        Ok(()) if body.len() == s.len() => 0,
+        Ok(()) => 1,
+        Err(NameError::Dotted { .. }) => 2,
+        Err(NameError::BadStart { .. }) => return Err(NameError::BadStart { name: s.into() }),
+        Err(NameError::BadChar { ch, .. }) => {
+            return Err(NameError::BadChar { name: s.into(), ch });
+        }
+        Err(e) => return Err(e),
+    };
+    if parts < 2 {
+        return reserved_ref(s);
     }
     for part in body.split('.') {
         check_identifier(part).map_err(|e| match e {
@@ -182,7 +227,11 @@ pub(crate) fn check_ref(s: &str) -> Result<(), NameError> {
             other => other,
         })?;
     }
-    if OPERATOR_WORDS.contains(&s) {
+    reserved_ref(s)
+}
+
+fn reserved_ref(s: &str) -> Result<(), NameError> {
+    if s.len() <= 5 && OPERATOR_WORDS.contains(&s) {
         return Err(NameError::Reserved { name: s.into() });
     }
     Ok(())

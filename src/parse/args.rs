@@ -1,6 +1,6 @@
 //! Statement arguments: how each kind of value is read and printed.
 
-use super::Cx;
+use super::{Checked, Cx};
 use crate::ast::names::OPERATOR_WORDS;
 use crate::ast::{
     AvKind, AvxKind, ClassPerms, Expr, Name, Permx, PermxArg, PermxKind, PermxValue, QString, Ref,
@@ -55,8 +55,7 @@ fn atom<'a>(cx: &Cx<'_, 'a>, i: usize, what: &'static str) -> DResult<&'a str> {
 impl Arg for Name {
     fn parse(cx: &Cx<'_, '_>, i: usize) -> DResult<Self> {
         let s = atom(cx, i, "a name")?;
-        crate::ast::names::check_name(s).map_err(|e| cx.name_error(e, i))?;
-        Ok(Name::from_sym(cx.intern(s)))
+        Ok(Name::from_sym(cx.intern(s, Checked::Name, i)?))
     }
 
     fn print(&self, p: &mut Printer) {
@@ -67,8 +66,7 @@ impl Arg for Name {
 impl Arg for Ref {
     fn parse(cx: &Cx<'_, '_>, i: usize) -> DResult<Self> {
         let s = atom(cx, i, "a name")?;
-        crate::ast::names::check_ref(s).map_err(|e| cx.name_error(e, i))?;
-        Ok(Ref::from_sym(cx.intern(s)))
+        Ok(Ref::from_sym(cx.intern(s, Checked::Ref, i)?))
     }
 
     fn print(&self, p: &mut Printer) {
@@ -81,8 +79,7 @@ impl Arg for Ref {
 impl Arg for QString {
     fn parse(cx: &Cx<'_, '_>, i: usize) -> DResult<Self> {
         let s = atom(cx, i, "a string")?;
-        crate::ast::names::check_qstring(s).map_err(|e| cx.name_error(e, i))?;
-        Ok(QString::from_sym(cx.intern(s)))
+        Ok(QString::from_sym(cx.intern(s, Checked::QString, i)?))
     }
 
     fn print(&self, p: &mut Printer) {
@@ -110,7 +107,12 @@ impl<T: Arg + ListItem> Arg for Vec<T> {
         if !cx.is_list(i) {
             return Err(cx.expected(T::LIST, i));
         }
-        cx.items(i)?.into_iter().map(|c| T::parse(cx, c)).collect()
+        let items = cx.items(i)?;
+        let mut out = Vec::with_capacity(items.len());
+        for &c in items.iter() {
+            out.push(T::parse(cx, c)?);
+        }
+        Ok(out)
     }
 
     fn print(&self, p: &mut Printer) {
@@ -142,7 +144,7 @@ impl Arg for ClassPerms {
             return Ref::parse(cx, i).map(ClassPerms::Named);
         }
         let items = cx.items(i)?;
-        match items.as_slice() {
+        match &*items {
             [class, perms] if !cx.is_list(*class) && cx.is_list(*perms) => {
                 Ok(ClassPerms::Anonymous {
                     class: Ref::parse(cx, *class)?,
@@ -173,7 +175,7 @@ impl Arg for Permx {
             return Err(cx.expected(WHAT, i));
         }
         let items = cx.items(i)?;
-        let [kind, class, values] = items.as_slice() else {
+        let [kind, class, values] = &*items else {
             return Err(cx.expected(WHAT, i));
         };
         let kind = match cx.atom(*kind) {
@@ -234,7 +236,7 @@ impl Arg for Value {
             let items = cx.items(i)?;
             return items
                 .into_iter()
-                .map(|c| Value::parse(cx, c))
+                .map(|&c| Value::parse(cx, c))
                 .collect::<DResult<_>>()
                 .map(Value::List);
         }
@@ -358,7 +360,7 @@ impl Leaf for PermxValue {
 /// A name or a parenthesized expression.
 pub(crate) fn term<L: Leaf>(cx: &Cx<'_, '_>, i: usize, flavor: Flavor) -> DResult<Term<L>> {
     if cx.is_list(i) {
-        expr(cx, i, flavor).map(Term::Expr)
+        expr(cx, i, flavor).map(Term::from)
     } else {
         L::parse_leaf(cx, i).map(Term::Leaf)
     }
@@ -375,11 +377,11 @@ pub(crate) fn expr<L: Leaf>(cx: &Cx<'_, '_>, i: usize, flavor: Flavor) -> DResul
     };
     let op = cx.atom(first).filter(|s| OPERATOR_WORDS.contains(s));
     let Some(op) = op else {
-        return items
-            .iter()
-            .map(|&c| term(cx, c, flavor))
-            .collect::<DResult<_>>()
-            .map(Expr::List);
+        let mut terms = Vec::with_capacity(items.len());
+        for &c in items.iter() {
+            terms.push(term(cx, c, flavor)?);
+        }
+        return Ok(Expr::List(terms));
     };
     if !flavor.allows(op) {
         return Err(Diag::new(

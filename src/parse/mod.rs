@@ -97,6 +97,15 @@ impl std::str::FromStr for Policy {
     }
 }
 
+fn check(s: &str, kind: Checked) -> Result<(), NameError> {
+    use crate::ast::names::{check_name, check_qstring, check_ref};
+    match kind {
+        Checked::Name => check_name(s),
+        Checked::Ref => check_ref(s),
+        Checked::QString => check_qstring(s),
+    }
+}
+
 fn parse_policy(src: &str, max_depth: usize) -> DResult<Policy> {
     let mut reader = Reader::new(src, max_depth)?;
     let mut nodes = Vec::new();
@@ -107,9 +116,16 @@ fn parse_policy(src: &str, max_depth: usize) -> DResult<Policy> {
             Top::List => {
                 let cx = Cx {
                     nodes: &nodes,
+                    src,
                     names: &names,
                 };
-                statements::statement(&cx, 0, Nesting::default())?
+                let s = statements::statement(&cx, 0, Nesting::default())?;
+                // One huge form (a booleanif of tens of thousands of rules)
+                // must not keep its arena for the rest of the file.
+                if nodes.capacity() > 1 << 16 {
+                    nodes = Vec::new();
+                }
+                s
             }
             Top::Comment(text, span) => Statement::Comment(Comment::parsed(text, span)),
             Top::LineMark(text, span) => Statement::LineMark(line_mark(text, span)?),
@@ -147,25 +163,46 @@ pub(crate) struct Nesting {
 
 /// The arena of the form being parsed, and the names seen so far.
 pub(crate) struct Cx<'s, 'a> {
-    pub nodes: &'s [Node<'a>],
-    /// Every distinct name text shares one allocation across the file.
-    pub names: &'s RefCell<FxHashMap<&'a str, Sym>>,
+    pub nodes: &'s [Node],
+    pub src: &'a str,
+    /// Every distinct name text shares one allocation across the file, and
+    /// is validated once per kind of name.
+    pub names: &'s RefCell<FxHashMap<&'a str, (Sym, u8)>>,
+}
+
+/// The kinds of name a text has been validated as (bits of the interner's
+/// flags).
+#[derive(Clone, Copy)]
+pub(crate) enum Checked {
+    Name = 1,
+    Ref = 2,
+    QString = 4,
 }
 
 impl<'s, 'a> Cx<'s, 'a> {
-    /// The shared text for `s` (which the caller has validated).
-    pub fn intern(&self, s: &'a str) -> Sym {
+    /// The shared text for `s`, validated as `kind` (once per text).
+    pub fn intern(&self, s: &'a str, kind: Checked, i: usize) -> DResult<Sym> {
         let mut names = self.names.borrow_mut();
-        if let Some(sym) = names.get(s) {
-            return sym.clone();
+        if let Some((sym, flags)) = names.get_mut(s) {
+            if *flags & kind as u8 == 0 {
+                check(s, kind).map_err(|e| self.name_error(e, i))?;
+                *flags |= kind as u8;
+            }
+            return Ok(sym.clone());
         }
+        check(s, kind).map_err(|e| self.name_error(e, i))?;
         let sym: Sym = std::sync::Arc::new(s.into());
-        names.insert(s, sym.clone());
-        sym
+        names.insert(s, (sym.clone(), kind as u8));
+        Ok(sym)
     }
 
-    pub fn node(&self, i: usize) -> &Node<'a> {
+    pub fn node(&self, i: usize) -> &Node {
         &self.nodes[i]
+    }
+
+    /// The text of node `i` (see [`Node::text`]).
+    pub fn text(&self, i: usize) -> &'a str {
+        self.nodes[i].text(self.src)
     }
 
     pub fn span(&self, i: usize) -> Span {
@@ -187,7 +224,7 @@ impl<'s, 'a> Cx<'s, 'a> {
     /// The text of a symbol or quoted string.
     pub fn atom(&self, i: usize) -> Option<&'a str> {
         let n = &self.nodes[i];
-        matches!(n.kind, Kind::Symbol | Kind::Quoted).then_some(n.text)
+        matches!(n.kind, Kind::Symbol | Kind::Quoted).then(|| n.text(self.src))
     }
 
     /// Direct children of a list, comments included.
@@ -201,8 +238,8 @@ impl<'s, 'a> Cx<'s, 'a> {
     }
 
     /// Direct children that are not comments; a line mark here is an error.
-    pub fn items(&self, list: usize) -> DResult<Vec<usize>> {
-        let mut out = Vec::new();
+    pub fn items(&self, list: usize) -> DResult<Items> {
+        let mut out = Items::default();
         for i in self.children(list) {
             match self.nodes[i].kind {
                 Kind::Comment => {}
@@ -219,8 +256,8 @@ impl<'s, 'a> Cx<'s, 'a> {
     pub fn describe(&self, i: usize) -> String {
         let n = &self.nodes[i];
         match n.kind {
-            Kind::Symbol => format!("`{}`", n.text),
-            Kind::Quoted => format!("\"{}\"", n.text),
+            Kind::Symbol => format!("`{}`", n.text(self.src)),
+            Kind::Quoted => format!("\"{}\"", n.text(self.src)),
             Kind::List { .. } => "a list".into(),
             Kind::Comment => "a comment".into(),
             Kind::LineMark => "a line mark".into(),
@@ -280,6 +317,41 @@ pub(crate) fn shape(keyword: &'static str, usage: &'static str, found: usize, sp
     )
 }
 
+/// The items of one list: held inline up to 8 (every statement's own
+/// arguments, most permission lists), so parsing allocates only for what the
+/// AST keeps.
+#[derive(Default)]
+pub(crate) struct Items {
+    inline: [usize; 8],
+    len: usize,
+    spill: Vec<usize>,
+}
+
+impl Items {
+    fn push(&mut self, i: usize) {
+        if self.len < self.inline.len() {
+            self.inline[self.len] = i;
+        } else {
+            if self.spill.is_empty() {
+                self.spill.extend_from_slice(&self.inline);
+            }
+            self.spill.push(i);
+        }
+        self.len += 1;
+    }
+}
+
+impl std::ops::Deref for Items {
+    type Target = [usize];
+    fn deref(&self) -> &[usize] {
+        if self.len <= self.inline.len() {
+            &self.inline[..self.len]
+        } else {
+            &self.spill
+        }
+    }
+}
+
 /// Iterator over a list's direct children.
 pub(crate) struct Children<'c, 's, 'a> {
     cx: &'c Cx<'s, 'a>,
@@ -300,7 +372,7 @@ impl Iterator for Children<'_, '_, '_> {
 
 /// The checked arguments of one statement.
 pub(crate) struct ArgList {
-    items: Vec<usize>,
+    items: Items,
     next: usize,
     span: Span,
 }

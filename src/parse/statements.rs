@@ -69,7 +69,7 @@ pub(crate) fn statement(cx: &Cx<'_, '_>, list: usize, nest: Nesting) -> DResult<
         return Err(Diag::new(ErrorKind::EmptyStatement, cx.span(list)));
     };
     let keyword = match cx.node(first).kind {
-        Kind::Symbol | Kind::Quoted => cx.node(first).text,
+        Kind::Symbol | Kind::Quoted => cx.text(first),
         Kind::LineMark => {
             return Err(Diag::new(ErrorKind::LineMarkInStatement, cx.span(first)));
         }
@@ -338,14 +338,20 @@ fn header(cx: &Cx<'_, '_>, list: usize, n: usize) -> DResult<(Vec<usize>, usize)
 /// Container contents from child `start` to the end of `list`.
 fn body(cx: &Cx<'_, '_>, list: usize, start: usize, nest: Nesting) -> DResult<Vec<Statement>> {
     let end = cx.skip(list);
-    let mut out = Vec::new();
+    let mut count = 0;
+    let mut i = start;
+    while i < end {
+        count += 1;
+        i = cx.skip(i);
+    }
+    let mut out = Vec::with_capacity(count);
     let mut i = start;
     while i < end {
         let node = cx.node(i);
         out.push(match node.kind {
             Kind::List { .. } => statement(cx, i, nest)?,
-            Kind::Comment => Statement::Comment(Comment::parsed(node.text, node.span)),
-            Kind::LineMark => Statement::LineMark(line_mark(node.text, node.span)?),
+            Kind::Comment => Statement::Comment(Comment::parsed(cx.text(i), node.span)),
+            Kind::LineMark => Statement::LineMark(line_mark(cx.text(i), node.span)?),
             Kind::Symbol | Kind::Quoted => return Err(cx.expected("a statement", i)),
         });
         i = cx.skip(i);
@@ -441,13 +447,13 @@ fn macro_statement(cx: &Cx<'_, '_>, list: usize, nest: Nesting) -> DResult<State
         return Err(cx.expected("a parameter list ((KIND NAME)...)", head[2]));
     }
     let mut params: Vec<Param> = Vec::new();
-    for p in cx.items(head[2])? {
+    for &p in cx.items(head[2])?.iter() {
         let pair = if cx.is_list(p) {
             cx.items(p)?
         } else {
-            Vec::new()
+            Default::default()
         };
-        let [kind, pname] = pair.as_slice() else {
+        let [kind, pname] = &*pair else {
             return Err(cx.expected("a parameter (KIND NAME)", p));
         };
         let kind = cx

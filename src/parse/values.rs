@@ -27,7 +27,7 @@ impl Arg for Level {
             return Ref::parse(cx, i).map(Level::Named);
         }
         let items = cx.items(i)?;
-        match items.as_slice() {
+        match &*items {
             [s] if !cx.is_list(*s) => Ok(Level::Anonymous {
                 sensitivity: Ref::parse(cx, *s)?,
                 categories: None,
@@ -61,7 +61,7 @@ impl Arg for LevelRange {
         if !cx.is_list(i) {
             return Ref::parse(cx, i).map(LevelRange::Named);
         }
-        match cx.items(i)?.as_slice() {
+        match &*cx.items(i)? {
             [low, high] => Ok(LevelRange::Anonymous {
                 low: Level::parse(cx, *low)?,
                 high: Level::parse(cx, *high)?,
@@ -88,7 +88,7 @@ impl Arg for Context {
         if !cx.is_list(i) {
             return Ref::parse(cx, i).map(Context::Named);
         }
-        match cx.items(i)?.as_slice() {
+        match &*cx.items(i)? {
             [u, r, t, range] => Ok(Context::Anonymous {
                 user: Ref::parse(cx, *u)?,
                 role: Ref::parse(cx, *r)?,
@@ -281,7 +281,7 @@ impl Arg for IpArg {
         if !cx.is_list(i) {
             return Ref::parse(cx, i).map(IpArg::Named);
         }
-        match cx.items(i)?.as_slice() {
+        match &*cx.items(i)? {
             [a] => IpAddress::parse(cx, *a).map(IpArg::Literal),
             _ => Err(cx.expected("an ipaddr name or (ADDRESS)", i)),
         }
@@ -374,7 +374,7 @@ fn number_range(cx: &Cx<'_, '_>, i: usize, hex: bool, max: u64) -> DResult<Numbe
     if !cx.is_list(i) {
         return number(cx, i, hex, max).map(NumberRange::Single);
     }
-    match cx.items(i)?.as_slice() {
+    match &*cx.items(i)? {
         [a, b] => {
             let (a, b) = (number(cx, *a, hex, max)?, number(cx, *b, hex, max)?);
             if a.value > b.value {
@@ -396,7 +396,7 @@ fn items_of(
     keyword: &'static str,
     usage: &'static str,
     counts: &[usize],
-) -> DResult<Vec<usize>> {
+) -> DResult<super::Items> {
     let items = cx.items(list)?;
     if !counts.contains(&(items.len() - 1)) {
         return Err(shape(keyword, usage, items.len() - 1, cx.span(list)));

@@ -36,12 +36,26 @@ pub(crate) enum Kind {
     LineMark,
 }
 
-/// One node of the arena.
+/// One node of the arena: 16 bytes, its text recovered from the span.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Node<'a> {
+pub(crate) struct Node {
     pub kind: Kind,
-    pub text: &'a str,
     pub span: Span,
+}
+
+impl Node {
+    /// A symbol's text, a string's content, what follows a comment's `;`,
+    /// or what follows a line mark's `;;*`.
+    pub fn text<'a>(&self, src: &'a str) -> &'a str {
+        let (start, end) = (self.span.start as usize, self.span.end as usize);
+        match self.kind {
+            Kind::Symbol => &src[start..end],
+            Kind::Quoted => &src[start + 1..end - 1],
+            Kind::Comment => &src[start + 1..end],
+            Kind::LineMark => &src[start + 3..end],
+            Kind::List { .. } => "",
+        }
+    }
 }
 
 /// A top-level item of a file.
@@ -199,7 +213,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads the next top-level item, filling `nodes` for a list.
-    pub fn next(&mut self, nodes: &mut Vec<Node<'a>>) -> DResult<Option<Top<'a>>> {
+    pub fn next(&mut self, nodes: &mut Vec<Node>) -> DResult<Option<Top<'a>>> {
         nodes.clear();
         self.skip_space();
         let Some(&b) = self.src.as_bytes().get(self.pos) else {
@@ -246,7 +260,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads one list starting at `self.pos` (a `(`) into `nodes`.
-    fn list(&mut self, nodes: &mut Vec<Node<'a>>) -> DResult<()> {
+    fn list(&mut self, nodes: &mut Vec<Node>) -> DResult<()> {
         self.stack.clear();
         let b = self.src.as_bytes();
         loop {
@@ -277,7 +291,6 @@ impl<'a> Reader<'a> {
                     self.stack.push(nodes.len());
                     nodes.push(Node {
                         kind: Kind::List { end: 0 },
-                        text: "",
                         span: Span::new(self.pos, self.pos + 1),
                     });
                     self.pos += 1;
@@ -296,23 +309,21 @@ impl<'a> Reader<'a> {
                     }
                 }
                 b'"' => {
-                    let (text, span) = self.quoted()?;
+                    let (_, span) = self.quoted()?;
                     nodes.push(Node {
                         kind: Kind::Quoted,
-                        text,
                         span,
                     });
                 }
                 b';' => {
-                    let (kind, text, span) = self.comment()?;
-                    nodes.push(Node { kind, text, span });
+                    let (kind, _, span) = self.comment()?;
+                    nodes.push(Node { kind, span });
                 }
                 _ if is_symbol_byte(c) => {
                     let start = self.pos;
                     self.pos += len_of(symbol(self.bytes()));
                     nodes.push(Node {
                         kind: Kind::Symbol,
-                        text: &self.src[start..self.pos],
                         span: Span::new(start, self.pos),
                     });
                 }
