@@ -6,6 +6,9 @@
 //! cargo bench --bench parse
 //! ```
 
+// criterion_group! generates an undocumented public function.
+#![allow(missing_docs)]
+
 use std::path::PathBuf;
 use std::process::Command;
 

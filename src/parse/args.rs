@@ -234,11 +234,11 @@ impl Arg for Value {
     fn parse(cx: &Cx<'_, '_>, i: usize) -> DResult<Self> {
         if cx.is_list(i) {
             let items = cx.items(i)?;
-            return items
-                .into_iter()
-                .map(|&c| Value::parse(cx, c))
-                .collect::<DResult<_>>()
-                .map(Value::List);
+            let mut values = Vec::with_capacity(items.len());
+            for &c in items.iter() {
+                values.push(Value::parse(cx, c)?);
+            }
+            return Ok(Value::List(values));
         }
         QString::parse(cx, i).map(Value::Atom)
     }
