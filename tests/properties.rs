@@ -104,7 +104,7 @@ fn permx_expr() -> impl Strategy<Value = Expr<PermxValue>> {
 fn classperms() -> impl Strategy<Value = ClassPerms> {
     prop_oneof![
         1 => reference().prop_map(ClassPerms::Named),
-        4 => (reference(), set_expr()).prop_map(|(class, perms)| ClassPerms::Anonymous { class, perms }),
+        4 => (reference(), set_expr()).prop_map(|(class, perms)| ClassPerms::Anonymous { class, perms: std::sync::Arc::new(perms) }),
     ]
 }
 

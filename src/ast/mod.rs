@@ -283,8 +283,11 @@ pub enum ClassPerms {
     Anonymous {
         /// The class (or class map).
         class: Ref,
-        /// The permissions.
-        perms: Expr,
+        /// The permissions. Shared: a parse gives every occurrence of the
+        /// same permission list one `Expr` (a policy repeats a few thousand
+        /// lists across a hundred thousand rules); `Arc::make_mut` edits one
+        /// rule's copy.
+        perms: std::sync::Arc<Expr>,
     },
 }
 
@@ -293,7 +296,7 @@ impl ClassPerms {
     pub fn new(class: Ref, perms: impl IntoIterator<Item = Ref>) -> ClassPerms {
         ClassPerms::Anonymous {
             class,
-            perms: Expr::list(perms),
+            perms: std::sync::Arc::new(Expr::list(perms)),
         }
     }
 }
@@ -1059,7 +1062,7 @@ statement_enum! {
     /// `optional`
     Optional(Optional),
     /// `macro`
-    Macro(Macro),
+    Macro(#[boxed] Macro),
     /// `call`
     Call(Call),
     /// `boolean`

@@ -148,7 +148,7 @@ impl Arg for ClassPerms {
             [class, perms] if !cx.is_list(*class) && cx.is_list(*perms) => {
                 Ok(ClassPerms::Anonymous {
                     class: Ref::parse(cx, *class)?,
-                    perms: expr(cx, *perms, Flavor::Set)?,
+                    perms: cx.shared_perms(*perms)?,
                 })
             }
             _ => Err(cx.expected(WHAT, i)),

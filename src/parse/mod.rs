@@ -11,13 +11,15 @@ mod statements;
 mod values;
 
 pub(crate) use args::Arg;
+use args::Flavor;
 
 use std::cell::RefCell;
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
 use crate::ast::names::Sym;
-use crate::ast::{Comment, LineMark, Policy, QString, Statement};
+use crate::ast::{Comment, Expr, LineMark, Policy, QString, Statement};
 use crate::error::{DResult, Diag, ErrorKind, NameError, ParseError};
 use crate::span::Span;
 use crate::syntax::{Kind, LineMarkParts, Node, Reader, Top, line_mark_parts};
@@ -110,6 +112,7 @@ fn parse_policy(src: &str, max_depth: usize) -> DResult<Policy> {
     let mut reader = Reader::new(src, max_depth)?;
     let mut nodes = Vec::new();
     let names = RefCell::new(FxHashMap::default());
+    let perms = RefCell::new(FxHashMap::default());
     let mut statements = Vec::new();
     while let Some(top) = reader.next(&mut nodes)? {
         statements.push(match top {
@@ -118,6 +121,7 @@ fn parse_policy(src: &str, max_depth: usize) -> DResult<Policy> {
                     nodes: &nodes,
                     src,
                     names: &names,
+                    perms: &perms,
                 };
                 let s = statements::statement(&cx, 0, Nesting::default())?;
                 // One huge form (a booleanif of tens of thousands of rules)
@@ -168,6 +172,9 @@ pub(crate) struct Cx<'s, 'a> {
     /// Every distinct name text shares one allocation across the file, and
     /// is validated once per kind of name.
     pub names: &'s RefCell<FxHashMap<&'a str, (Sym, u8)>>,
+    /// Permission lists by their source text: a repeated list is parsed once
+    /// and shared.
+    pub perms: &'s RefCell<FxHashMap<&'a str, Arc<Expr>>>,
 }
 
 /// The kinds of name a text has been validated as (bits of the interner's
@@ -180,6 +187,19 @@ pub(crate) enum Checked {
 }
 
 impl<'s, 'a> Cx<'s, 'a> {
+    /// The permission expression at list `i`, shared with every earlier list
+    /// of the same text.
+    pub fn shared_perms(&self, i: usize) -> DResult<Arc<Expr>> {
+        let span = self.span(i);
+        let text = &self.src[span.range()];
+        if let Some(e) = self.perms.borrow().get(text) {
+            return Ok(e.clone());
+        }
+        let e = Arc::new(args::expr(self, i, Flavor::Set)?);
+        self.perms.borrow_mut().insert(text, e.clone());
+        Ok(e)
+    }
+
     /// The shared text for `s`, validated as `kind` (once per text).
     pub fn intern(&self, s: &'a str, kind: Checked, i: usize) -> DResult<Sym> {
         let mut names = self.names.borrow_mut();
