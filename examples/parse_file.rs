@@ -1,11 +1,12 @@
 //! Parses a CIL file and reports the time taken, for the benchmark script.
 //!
 //! ```text
-//! cargo run --release --example parse_file -- FILE [ROUNDS] [--print]
+//! cargo run --release --example parse_file -- FILE [ROUNDS] [--print] [--threads N]
 //! ```
 //!
 //! Prints `parse_ms=...` (best of ROUNDS, default 1) and, with `--print`,
 //! `print_ms=...`; peak memory is measured from outside (`/usr/bin/time`).
+//! `--threads 1` parses on one thread; the default uses every core.
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -18,6 +19,12 @@ fn main() -> ExitCode {
     };
     let rounds: usize = args.get(1).and_then(|r| r.parse().ok()).unwrap_or(1).max(1);
     let print = args.iter().any(|a| a == "--print");
+    let threads = args
+        .iter()
+        .position(|a| a == "--threads")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
     let src = match std::fs::read_to_string(path) {
         Ok(s) => s,
         Err(e) => {
@@ -30,7 +37,8 @@ fn main() -> ExitCode {
     let mut statements = 0;
     for _ in 0..rounds {
         let t = Instant::now();
-        let policy = match cilgen::ParseOptions::new().file_name(path).parse(&src) {
+        let options = cilgen::ParseOptions::new().file_name(path).threads(threads);
+        let policy = match options.parse(&src) {
             Ok(p) => p,
             Err(e) => {
                 eprintln!("{e}");

@@ -65,8 +65,15 @@ fn the_whole_reference_policy_reprints_to_an_identical_binary() {
     let reprinted = dir.join("reprint.cil");
     std::fs::write(&reprinted, &printed).unwrap();
 
-    // The real policy uses only real permissions and libsepol 3.4 syntax.
+    // Parsed on one thread or several, the AST is the same.
     let policy = cilgen::parse(&src).unwrap();
+    let sequential = cilgen::ParseOptions::new().threads(1).parse(&src).unwrap();
+    assert!(
+        policy == sequential,
+        "parallel and sequential parses differ"
+    );
+
+    // The real policy uses only real permissions and libsepol 3.4 syntax.
     let problems = validate(&policy, &ValidateOptions::release(Release::V3_4));
     assert!(
         problems.is_empty(),

@@ -43,6 +43,7 @@ pub use crate::syntax::MAX_TREE_DEPTH;
 pub struct ParseOptions {
     file_name: String,
     max_depth: usize,
+    threads: usize,
 }
 
 impl Default for ParseOptions {
@@ -50,9 +51,13 @@ impl Default for ParseOptions {
         ParseOptions {
             file_name: "<input>".into(),
             max_depth: DEFAULT_MAX_DEPTH,
+            threads: 0,
         }
     }
 }
+
+/// Inputs smaller than this are parsed on the calling thread.
+const PARALLEL_MIN_PART: usize = 512 * 1024;
 
 impl ParseOptions {
     /// File name `<input>`, nesting limit 4096.
@@ -74,9 +79,23 @@ impl ParseOptions {
         self
     }
 
+    /// How many threads may parse a large input: `0` (the default) uses the
+    /// machine's parallelism, `1` parses on the calling thread only. An
+    /// input is split only between top-level statements, into parts of at
+    /// least 512 KiB; the result, and the error reported, are the same as
+    /// a single-threaded parse gives.
+    pub fn threads(mut self, threads: usize) -> ParseOptions {
+        self.threads = threads;
+        self
+    }
+
     /// Parses `src`.
     pub fn parse(&self, src: &str) -> Result<Policy, ParseError> {
-        parse_policy(src, self.max_depth)
+        let threads = match self.threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get().min(8)),
+            n => n,
+        };
+        parse_policy(src, self.max_depth, threads)
             .map_err(|d| ParseError::new(d.kind, d.span, src, &self.file_name))
     }
 }
@@ -108,8 +127,81 @@ fn check(s: &str, kind: Checked) -> Result<(), NameError> {
     }
 }
 
-fn parse_policy(src: &str, max_depth: usize) -> DResult<Policy> {
-    let mut reader = Reader::new(src, max_depth)?;
+fn parse_policy(src: &str, max_depth: usize, threads: usize) -> DResult<Policy> {
+    let parts = threads.min(src.len() / PARALLEL_MIN_PART);
+    // Line marks pair up across statements, so a file with any is read in
+    // one piece.
+    if parts > 1 && !src.contains(";;*") {
+        if let Some(policy) = parse_parallel(src, max_depth, parts)? {
+            return Ok(policy);
+        }
+    }
+    let (statements, _) = parse_part(src, max_depth, 0, src.len())?;
+    Ok(Policy { statements })
+}
+
+/// Splits `src` before lines that start with `(` near equal shares and
+/// parses the parts on scoped threads. Such a line is never inside a string
+/// or comment (neither spans lines), but may be inside a container: then a
+/// part's last form runs past the next part's start and `None` asks for a
+/// sequential parse. Of several errors, the first in the file wins.
+fn parse_parallel(src: &str, max_depth: usize, parts: usize) -> DResult<Option<Policy>> {
+    let mut bounds = vec![0];
+    for k in 1..parts {
+        let target = src.len() * k / parts;
+        let from = target.max(*bounds.last().unwrap_or(&0));
+        match src[from..].find("\n(") {
+            Some(off) => bounds.push(from + off + 1),
+            None => break,
+        }
+    }
+    bounds.push(src.len());
+    bounds.dedup();
+    if bounds.len() < 3 {
+        return Ok(None);
+    }
+    let results: Option<Vec<DResult<Part>>> = std::thread::scope(|scope| {
+        let mut handles = Vec::new();
+        for w in bounds.windows(2) {
+            let (start, end) = (w[0], w[1]);
+            // A thread that cannot be started means a sequential parse.
+            let handle = std::thread::Builder::new()
+                .spawn_scoped(scope, move || parse_part(src, max_depth, start, end))
+                .ok()?;
+            handles.push(handle);
+        }
+        Some(
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect(),
+        )
+    });
+    let Some(results) = results else {
+        return Ok(None);
+    };
+    let mut statements = Vec::new();
+    for (result, window) in results.into_iter().zip(bounds.windows(2)) {
+        let (part, stopped) = result?;
+        if stopped != window[1] {
+            return Ok(None);
+        }
+        if statements.is_empty() {
+            statements = part;
+        } else {
+            statements.extend(part);
+        }
+    }
+    Ok(Some(Policy { statements }))
+}
+
+/// The statements of one part of a file and where reading it stopped.
+type Part = (Vec<Statement>, usize);
+
+/// Parses the top-level forms that start in `start..end`; returns them and
+/// where reading stopped.
+fn parse_part(src: &str, max_depth: usize, start: usize, end: usize) -> DResult<Part> {
+    let mut reader = Reader::new(src, max_depth)?.range(start, end);
     let mut nodes = Vec::new();
     let names = RefCell::new(FxHashMap::default());
     let perms = RefCell::new(FxHashMap::default());
@@ -135,7 +227,7 @@ fn parse_policy(src: &str, max_depth: usize) -> DResult<Policy> {
             Top::LineMark(text, span) => Statement::LineMark(line_mark(text, span)?),
         });
     }
-    Ok(Policy { statements })
+    Ok((statements, reader.position()))
 }
 
 pub(crate) fn line_mark(text: &str, span: Span) -> DResult<LineMark> {

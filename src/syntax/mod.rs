@@ -93,6 +93,9 @@ fn len_of(r: IResult<&[u8], &[u8]>) -> usize {
 pub(crate) struct Reader<'a> {
     src: &'a str,
     pos: usize,
+    /// Where top-level reading stops (a form that starts before it is read
+    /// to its end).
+    end: usize,
     max_depth: usize,
     open_line_marks: usize,
     stack: Vec<usize>,
@@ -109,10 +112,23 @@ impl<'a> Reader<'a> {
         Ok(Reader {
             src,
             pos: 0,
+            end: src.len(),
             max_depth,
             open_line_marks: 0,
             stack: Vec::new(),
         })
+    }
+
+    /// Reads only the top-level forms that start in `start..end`.
+    pub fn range(mut self, start: usize, end: usize) -> Reader<'a> {
+        self.pos = start;
+        self.end = end;
+        self
+    }
+
+    /// Where reading has got to.
+    pub fn position(&self) -> usize {
+        self.pos
     }
 
     fn bytes(&self) -> &'a [u8] {
@@ -216,6 +232,9 @@ impl<'a> Reader<'a> {
     pub fn next(&mut self, nodes: &mut Vec<Node>) -> DResult<Option<Top<'a>>> {
         nodes.clear();
         self.skip_space();
+        if self.pos >= self.end {
+            return Ok(None);
+        }
         let Some(&b) = self.src.as_bytes().get(self.pos) else {
             return Ok(None);
         };

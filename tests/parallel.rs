@@ -1,0 +1,92 @@
+//! A large input parsed on several threads gives exactly what a
+//! single-threaded parse gives: the same AST, or the same first error.
+
+use cilgen::ParseOptions;
+use pretty_assertions::assert_eq;
+
+/// About 3 MB of flat statements.
+fn flat() -> String {
+    let mut s = String::new();
+    for i in 0..40_000 {
+        s.push_str(&format!(
+            "(type t{i})\n(allow t{i} self (file (read write getattr)))\n"
+        ));
+    }
+    s
+}
+
+fn both(
+    src: &str,
+) -> (
+    Result<cilgen::Policy, String>,
+    Result<cilgen::Policy, String>,
+) {
+    let one = ParseOptions::new()
+        .threads(1)
+        .parse(src)
+        .map_err(|e| e.to_string());
+    let many = ParseOptions::new()
+        .threads(4)
+        .parse(src)
+        .map_err(|e| e.to_string());
+    (one, many)
+}
+
+#[test]
+fn flat_input_parses_the_same_on_several_threads() {
+    let src = flat();
+    let (one, many) = both(&src);
+    assert_eq!(one.as_ref().unwrap().statements.len(), 80_000);
+    assert!(one == many);
+}
+
+#[test]
+fn a_split_inside_a_container_falls_back_to_one_thread() {
+    // Every line of the block starts with `(`, so every split candidate in
+    // the middle of the file lies inside it.
+    let mut src = String::from("(block outer\n");
+    for i in 0..60_000 {
+        src.push_str(&format!("(allow t{i} self (file (read write getattr)))\n"));
+    }
+    src.push_str(")\n(type after)\n");
+    let (one, many) = both(&src);
+    assert!(one.is_ok());
+    assert!(one == many);
+}
+
+#[test]
+fn errors_are_the_first_in_the_file_whichever_part_holds_them() {
+    let base = flat();
+    let late = format!("{base}(allow a b)\n");
+    let (one, many) = both(&late);
+    assert!(
+        one.as_ref()
+            .unwrap_err()
+            .contains(":80001:1: `allow` expects"),
+        "{one:?}"
+    );
+    assert_eq!(one, many);
+
+    let two = format!("(alow x)\n{base}(allow a b)\n");
+    let (one, many) = both(&two);
+    assert!(
+        one.as_ref()
+            .unwrap_err()
+            .contains(":1:2: unknown keyword `alow`")
+    );
+    assert_eq!(one, many);
+
+    let unbalanced = format!("{base})\n");
+    let (one, many) = both(&unbalanced);
+    assert!(one.as_ref().unwrap_err().contains("unbalanced"));
+    assert_eq!(one, many);
+}
+
+#[test]
+fn line_marks_keep_their_pairing_across_the_whole_file() {
+    let base = flat();
+    let src = format!(";;* lms 1 a.te\n{base};;* lme\n");
+    let (one, many) = both(&src);
+    assert!(one.is_ok());
+    assert!(one == many);
+}
