@@ -18,10 +18,14 @@
 //! # Ok::<(), cilgen::ParseError>(())
 //! ```
 //!
-//! Layers: [`syntax`](crate) reads text into spanned S-expressions (nom,
-//! bounded nesting, no recursion); [`parse()`] turns them into the typed
-//! [`Statement`]s of [`ast`]; [`Policy`]'s `Display` prints canonical text;
-//! [`builder`] makes statements from Rust with validated names.
+//! Layers: a private `syntax` module reads text into spanned S-expressions
+//! (nom, bounded nesting, no recursion); [`parse()`] turns them into the
+//! typed [`Statement`]s of [`ast`] (every CIL keyword up to libsepol 3.9);
+//! [`Policy`]'s `Display` prints canonical text; [`builder`] makes
+//! statements from Rust with validated names; [`validate`] checks
+//! permissions against the kernel [`catalog`], duplicate declarations and
+//! the libsepol release a policy targets; [`virt_launcher`] generates the
+//! KubeVirt module from its templates.
 //!
 //! Comments on their own lines between statements, at top level and inside
 //! containers, are kept in place. A comment inside a statement's

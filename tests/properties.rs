@@ -6,6 +6,31 @@ use cilgen::{Name, Policy, QString, Ref, Span, Statement};
 use proptest::prelude::*;
 use proptest::strategy::Union;
 
+/// Every valid golden input, as one text to mutate.
+fn corpus() -> &'static str {
+    static CORPUS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    CORPUS.get_or_init(|| {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/valid/input");
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        files
+            .iter()
+            .map(|f| std::fs::read_to_string(f).unwrap())
+            .collect()
+    })
+}
+
+/// 512 cases, or `PROPTEST_CASES` for a longer run.
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(512)
+}
+
 const RESERVED: [&str; 11] = [
     "and", "or", "xor", "not", "all", "eq", "neq", "range", "self", "notself", "other",
 ];
@@ -685,7 +710,7 @@ fn policy() -> impl Strategy<Value = Policy> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
     #[test]
     fn valid_names_print_and_parse_back(s in "[A-Za-z][A-Za-z0-9_-]{0,30}") {
@@ -722,6 +747,40 @@ proptest! {
     }
 
     #[test]
+    fn mutated_real_policy_never_panics(
+        edits in prop::collection::vec((any::<prop::sample::Index>(), 0..3u8, "[()\"; a-z0-9\n.é\\\\]{0,3}"), 1..6)
+    ) {
+        let mut text = corpus().to_string();
+        for (at, op, piece) in edits {
+            let mut i = at.index(text.len().max(1));
+            while !text.is_char_boundary(i) {
+                i -= 1;
+            }
+            match op {
+                0 => text.insert_str(i, &piece),
+                1 => {
+                    let mut end = (i + piece.len().max(1)).min(text.len());
+                    while !text.is_char_boundary(end) {
+                        end += 1;
+                    }
+                    text.replace_range(i..end, "");
+                }
+                _ => {
+                    let mut end = (i + 1).min(text.len());
+                    while !text.is_char_boundary(end) {
+                        end += 1;
+                    }
+                    text.replace_range(i..end, &piece);
+                }
+            }
+        }
+        if let Ok(p) = cilgen::parse(&text) {
+            let printed = p.to_string();
+            prop_assert_eq!(cilgen::parse(&printed).unwrap(), p);
+        }
+    }
+
+    #[test]
     fn cil_like_text_never_panics(text in "[()a-z \"\n;.*0-9]{0,200}") {
         if let Ok(p) = cilgen::parse(&text) {
             let printed = p.to_string();
@@ -737,7 +796,7 @@ proptest! {
 fn generated_policies_round_trip() {
     let run = || {
         let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
-            cases: 512,
+            cases: cases(),
             ..ProptestConfig::default()
         });
         runner

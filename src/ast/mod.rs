@@ -841,7 +841,7 @@ macro_rules! statement_enum {
         /// One CIL statement, comment or line mark.
         ///
         /// Variants whose statement is large hold it in a `Box`, so a
-        /// `Statement` stays 72 bytes and a file of them stays compact.
+        /// `Statement` stays 56 bytes and a file of them stays compact.
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
         #[non_exhaustive]
