@@ -316,8 +316,14 @@ impl<'a> Reader<'a> {
                 }
                 b')' => {
                     self.pos += 1;
+                    // The loop returns when its outermost list closes, so a
+                    // list is always open here; an error beats a panic all
+                    // the same.
                     let Some(open) = self.stack.pop() else {
-                        unreachable!("the list loop ends when its outermost list closes")
+                        return Err(Diag::new(
+                            ErrorKind::UnmatchedClose,
+                            Span::new(self.pos - 1, self.pos),
+                        ));
                     };
                     let end = nodes.len() as u32;
                     let node = &mut nodes[open];
