@@ -44,6 +44,15 @@ impl Printer {
         self.space = true;
     }
 
+    /// A value's `Display` form as a bare symbol, without a temporary string.
+    pub fn display(&mut self, v: impl std::fmt::Display) {
+        use std::fmt::Write;
+        self.sep();
+        // Writing to a String cannot fail.
+        let _ = write!(self.out, "{v}");
+        self.space = true;
+    }
+
     /// A string, always in quotes.
     pub fn quoted(&mut self, s: &str) {
         self.sep();
@@ -137,8 +146,8 @@ impl Printer {
                 } => {
                     self.out
                         .push_str(if *expanded { ";;* lmx " } else { ";;* lms " });
-                    self.out.push_str(&line.to_string());
-                    self.space = true;
+                    self.space = false;
+                    self.display(line);
                     self.atom(path.as_str());
                 }
                 LineMark::End { .. } => self.out.push_str(";;* lme"),
@@ -165,16 +174,7 @@ impl Printer {
             Statement::TypeAliasActual(x) => self.simple(x),
             Statement::TypeAttribute(x) => self.simple(x),
             Statement::TypeAttributeSet(x) => self.simple(x),
-            Statement::ExpandTypeAttribute(x) => {
-                self.open();
-                self.word("expandtypeattribute");
-                match x.attributes.as_slice() {
-                    [one] => one.print(self),
-                    many => many.to_vec().print(self),
-                }
-                x.expand.print(self);
-                self.close();
-            }
+            Statement::ExpandTypeAttribute(x) => self.simple(x),
             Statement::TypeBounds(x) => self.simple(x),
             Statement::TypePermissive(x) => self.simple(x),
             Statement::TypeNeverAudit(x) => self.simple(x),
@@ -362,58 +362,13 @@ impl Printer {
                 x.context.print(self);
                 self.close();
             }
-            Statement::PortCon(x) => {
-                self.open();
-                self.word("portcon");
-                self.word(x.protocol.keyword());
-                x.ports.print(self);
-                x.context.print(self);
-                self.close();
-            }
-            Statement::IbPkeyCon(x) => {
-                self.open();
-                self.word("ibpkeycon");
-                self.word(x.subnet.as_str());
-                x.pkeys.print(self);
-                x.context.print(self);
-                self.close();
-            }
-            Statement::IbEndPortCon(x) => {
-                self.open();
-                self.word("ibendportcon");
-                x.device.print(self);
-                x.port.print(self);
-                x.context.print(self);
-                self.close();
-            }
-            Statement::IoMemCon(x) => {
-                self.open();
-                self.word("iomemcon");
-                x.addresses.print(self);
-                x.context.print(self);
-                self.close();
-            }
-            Statement::IoPortCon(x) => {
-                self.open();
-                self.word("ioportcon");
-                x.ports.print(self);
-                x.context.print(self);
-                self.close();
-            }
-            Statement::PciDeviceCon(x) => {
-                self.open();
-                self.word("pcidevicecon");
-                x.device.print(self);
-                x.context.print(self);
-                self.close();
-            }
-            Statement::PirqCon(x) => {
-                self.open();
-                self.word("pirqcon");
-                x.irq.print(self);
-                x.context.print(self);
-                self.close();
-            }
+            Statement::PortCon(x) => self.simple(x),
+            Statement::IbPkeyCon(x) => self.simple(x),
+            Statement::IbEndPortCon(x) => self.simple(x),
+            Statement::IoMemCon(x) => self.simple(x),
+            Statement::IoPortCon(x) => self.simple(x),
+            Statement::PciDeviceCon(x) => self.simple(x),
+            Statement::PirqCon(x) => self.simple(x),
         }
     }
 }

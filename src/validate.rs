@@ -17,7 +17,7 @@
 //! # Ok::<(), cilgen::ParseError>(())
 //! ```
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -199,47 +199,32 @@ impl ValidateOptions {
 
 /// Runs every check; an empty result means nothing was found.
 pub fn validate(policy: &Policy, options: &ValidateOptions) -> Vec<Diagnostic> {
+    // Classes, class maps and commons the policy declares add to (or
+    // create) the catalog's entries; a classcommon may come before its
+    // common, so those are applied after the walk.
     let mut catalog = Catalog::kernel().clone();
     let mut commons: HashMap<&str, Vec<&str>> = HashMap::new();
-    for s in policy.walk() {
-        if let Statement::Common(c) = s {
-            commons.insert(
-                c.name.as_str(),
-                c.perms.iter().map(|p| p.as_str()).collect(),
-            );
-        }
-    }
-    // Classes declared by the policy itself add to (or create) the catalog's entry.
-    let mut declared: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut class_commons = Vec::new();
     for s in policy.walk() {
         match s {
-            Statement::Class(c) => {
-                declared
-                    .entry(c.name.as_str())
-                    .or_default()
-                    .extend(c.perms.iter().map(|p| p.as_str()));
+            Statement::Common(c) => {
+                commons.insert(
+                    c.name.as_str(),
+                    c.perms.iter().map(|p| p.as_str()).collect(),
+                );
             }
+            Statement::Class(c) => catalog.add_class(&c.name, c.perms.iter().map(|p| p.as_str())),
             Statement::ClassMap(c) => {
-                declared
-                    .entry(c.name.as_str())
-                    .or_default()
-                    .extend(c.perms.iter().map(|p| p.as_str()));
+                catalog.add_class(&c.name, c.perms.iter().map(|p| p.as_str()));
             }
+            Statement::ClassCommon(cc) => class_commons.push((cc.class.base(), cc.common.base())),
             _ => {}
         }
     }
-    for s in policy.walk() {
-        if let Statement::ClassCommon(cc) = s {
-            if let (Some(perms), Some(entry)) = (
-                commons.get(cc.common.base()),
-                declared.get_mut(cc.class.base()),
-            ) {
-                entry.extend(perms.iter().copied());
-            }
+    for (class, common) in class_commons {
+        if let Some(perms) = commons.get(common) {
+            catalog.add_class(class, perms.iter().copied());
         }
-    }
-    for (class, perms) in &declared {
-        catalog.add_class(class, perms.iter().copied());
     }
 
     let mut out = Vec::new();

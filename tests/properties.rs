@@ -526,7 +526,7 @@ fn leaf_statement() -> impl Strategy<Value = Statement> {
         (prop::collection::vec(reference(), 1..3), any::<bool>())
             .prop_map(move |(attributes, expand)| {
                 ExpandTypeAttribute {
-                    attributes,
+                    attributes: Refs(attributes),
                     expand,
                     span: d,
                 }

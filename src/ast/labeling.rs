@@ -113,101 +113,60 @@ pub struct GenFsCon {
     pub span: Span,
 }
 
-/// Labels ports: `(portcon tcp|udp|dccp|sctp PORT|(LOW HIGH) CONTEXT)`.
-/// Ports are decimal, at most 65535.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct PortCon {
-    /// The protocol.
-    pub protocol: Protocol,
-    /// A port or range.
-    pub ports: NumberRange,
-    /// The context.
-    pub context: Context,
-    /// Where it was parsed from.
-    #[cfg_attr(feature = "serde", serde(skip))]
-    pub span: Span,
-}
-
-/// Labels InfiniBand partition keys:
-/// `(ibpkeycon SUBNET_PREFIX PKEY|(LOW HIGH) CONTEXT)`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct IbPkeyCon {
-    /// The subnet prefix (an IPv6 address).
-    pub subnet: IpAddress,
-    /// A key or range (hex allowed, at most 0xffff).
-    pub pkeys: NumberRange,
-    /// The context.
-    pub context: Context,
-    /// Where it was parsed from.
-    #[cfg_attr(feature = "serde", serde(skip))]
-    pub span: Span,
-}
-
-/// Labels an InfiniBand end port: `(ibendportcon DEVICE PORT CONTEXT)`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct IbEndPortCon {
-    /// The device name.
-    pub device: Word,
-    /// The port (decimal, at most 255).
-    pub port: Number,
-    /// The context.
-    pub context: Context,
-    /// Where it was parsed from.
-    #[cfg_attr(feature = "serde", serde(skip))]
-    pub span: Span,
-}
-
-/// Labels I/O memory (Xen): `(iomemcon ADDRESS|(LOW HIGH) CONTEXT)`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct IoMemCon {
-    /// An address or range (64-bit, hex allowed).
-    pub addresses: NumberRange,
-    /// The context.
-    pub context: Context,
-    /// Where it was parsed from.
-    #[cfg_attr(feature = "serde", serde(skip))]
-    pub span: Span,
-}
-
-/// Labels I/O ports (Xen): `(ioportcon PORT|(LOW HIGH) CONTEXT)`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct IoPortCon {
-    /// A port or range (32-bit, hex allowed).
-    pub ports: NumberRange,
-    /// The context.
-    pub context: Context,
-    /// Where it was parsed from.
-    #[cfg_attr(feature = "serde", serde(skip))]
-    pub span: Span,
-}
-
-/// Labels a PCI device (Xen): `(pcidevicecon DEVICE CONTEXT)`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct PciDeviceCon {
-    /// The device (32-bit, hex allowed).
-    pub device: Number,
-    /// The context.
-    pub context: Context,
-    /// Where it was parsed from.
-    #[cfg_attr(feature = "serde", serde(skip))]
-    pub span: Span,
-}
-
-/// Labels a physical IRQ (Xen): `(pirqcon IRQ CONTEXT)`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct PirqCon {
-    /// The IRQ (decimal, 32-bit).
-    pub irq: Number,
-    /// The context.
-    pub context: Context,
-    /// Where it was parsed from.
-    #[cfg_attr(feature = "serde", serde(skip))]
-    pub span: Span,
+simple_statements! {
+    /// Labels ports. Ports are decimal, at most 65535.
+    PortCon "portcon" "(portcon PROTOCOL PORT|(LOW HIGH) CONTEXT)" {
+        /// tcp, udp, dccp or sctp.
+        protocol: Protocol,
+        /// A port or range.
+        ports: NumberRange = crate::parse::port_range,
+        /// The context.
+        context: Context,
+    }
+    /// Labels InfiniBand partition keys (hex allowed, at most 0xffff).
+    IbPkeyCon "ibpkeycon" "(ibpkeycon SUBNET_PREFIX PKEY|(LOW HIGH) CONTEXT)" {
+        /// The subnet prefix (an IPv6 address).
+        subnet: IpAddress,
+        /// A key or range.
+        pkeys: NumberRange = crate::parse::pkey_range,
+        /// The context.
+        context: Context,
+    }
+    /// Labels an InfiniBand end port (decimal, at most 255).
+    IbEndPortCon "ibendportcon" "(ibendportcon DEVICE PORT CONTEXT)" {
+        /// The device name.
+        device: Word,
+        /// The port.
+        port: Number = crate::parse::ib_port,
+        /// The context.
+        context: Context,
+    }
+    /// Labels I/O memory (Xen; 64-bit, hex allowed).
+    IoMemCon "iomemcon" "(iomemcon ADDRESS|(LOW HIGH) CONTEXT)" {
+        /// An address or range.
+        addresses: NumberRange = crate::parse::iomem_range,
+        /// The context.
+        context: Context,
+    }
+    /// Labels I/O ports (Xen; 32-bit, hex allowed).
+    IoPortCon "ioportcon" "(ioportcon PORT|(LOW HIGH) CONTEXT)" {
+        /// A port or range.
+        ports: NumberRange = crate::parse::ioport_range,
+        /// The context.
+        context: Context,
+    }
+    /// Labels a PCI device (Xen; 32-bit, hex allowed).
+    PciDeviceCon "pcidevicecon" "(pcidevicecon DEVICE CONTEXT)" {
+        /// The device.
+        device: Number = crate::parse::pci_device,
+        /// The context.
+        context: Context,
+    }
+    /// Labels a physical IRQ (Xen; decimal, 32-bit).
+    PirqCon "pirqcon" "(pirqcon IRQ CONTEXT)" {
+        /// The IRQ.
+        irq: Number = crate::parse::pirq,
+        /// The context.
+        context: Context,
+    }
 }

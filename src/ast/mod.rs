@@ -17,11 +17,19 @@ pub use values::*;
 
 /// Defines a statement whose arguments have a fixed shape: the struct, its
 /// keyword and usage, and its parse and print through [`crate::parse::Arg`].
+/// A field written `name: Type = parser` is read by `parser` instead of
+/// `Type`'s own rule (numbers whose radix and range depend on the statement).
 macro_rules! simple_statements {
+    (@arg $args:ident $cx:ident $fty:ty) => {
+        $args.next_arg::<$fty>($cx)?
+    };
+    (@arg $args:ident $cx:ident $fty:ty, $parser:path) => {
+        $args.next_with($cx, $parser)?
+    };
     ($(
         $(#[$doc:meta])*
         $ty:ident $kw:literal $usage:literal {
-            $( $(#[$fdoc:meta])* $field:ident : $fty:ty ),* $(,)?
+            $( $(#[$fdoc:meta])* $field:ident : $fty:ty $(= $parser:path)? ),* $(,)?
         }
     )*) => {$(
         $(#[$doc])*
@@ -48,7 +56,7 @@ macro_rules! simple_statements {
             fn parse_args(cx: &crate::parse::Cx<'_, '_>, list: usize) -> crate::error::DResult<Self> {
                 let mut args = cx.args(list, $kw, $usage, &[$(<$fty as crate::parse::Arg>::OPTIONAL),*])?;
                 Ok($ty {
-                    $( $field: args.next_arg::<$fty>(cx)?, )*
+                    $( $field: simple_statements!(@arg args cx $fty $(, $parser)?), )*
                     span: cx.span(list),
                 })
             }
@@ -129,7 +137,7 @@ impl<'a> Iterator for Walk<'a> {
             let top = self.stack.last_mut()?;
             match top.next() {
                 Some(s) => {
-                    for body in s.bodies().into_iter().rev() {
+                    for body in s.bodies().rev() {
                         self.stack.push(body.iter());
                     }
                     return Some(s);
@@ -585,19 +593,6 @@ pub struct ClassOrder {
     pub span: Span,
 }
 
-/// `(expandtypeattribute (ATTR...) true|false)`; one attribute prints bare.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct ExpandTypeAttribute {
-    /// The attributes.
-    pub attributes: Vec<Ref>,
-    /// Whether to expand them in the binary policy.
-    pub expand: bool,
-    /// Where it was parsed from.
-    #[cfg_attr(feature = "serde", serde(skip))]
-    pub span: Span,
-}
-
 /// An access-vector rule: `(allow SOURCE TARGET CLASSPERMS)`, or
 /// `auditallow`, `dontaudit`, `neverallow`, `deny` with the same shape.
 /// The target may be `self`, `notself` or `other`.
@@ -659,6 +654,14 @@ simple_statements! {
         alias: Ref,
         /// The type.
         actual: Ref,
+    }
+    /// Expands attributes in the binary policy, or keeps them; one attribute
+    /// prints bare.
+    ExpandTypeAttribute "expandtypeattribute" "(expandtypeattribute (ATTRIBUTE...) true|false)" {
+        /// The attributes.
+        attributes: Refs,
+        /// Whether to expand them.
+        expand: bool,
     }
     /// Declares a type attribute.
     TypeAttribute "typeattribute" "(typeattribute NAME)" {
@@ -1194,20 +1197,16 @@ statement_enum! {
 impl Statement {
     /// The statements this one contains (a block's body, both branches of a
     /// conditional...), empty for the rest.
-    pub fn bodies(&self) -> Vec<&[Statement]> {
-        match self {
-            Statement::Block(b) => vec![&b.body],
-            Statement::Optional(o) => vec![&o.body],
-            Statement::In(i) => vec![&i.body],
-            Statement::Macro(m) => vec![&m.body],
-            Statement::Conditional(c) => c
-                .if_true
-                .iter()
-                .chain(c.if_false.iter())
-                .map(Vec::as_slice)
-                .collect(),
-            _ => Vec::new(),
-        }
+    pub fn bodies(&self) -> impl DoubleEndedIterator<Item = &[Statement]> {
+        let (first, second): (Option<&[Statement]>, Option<&[Statement]>) = match self {
+            Statement::Block(b) => (Some(&b.body), None),
+            Statement::Optional(o) => (Some(&o.body), None),
+            Statement::In(i) => (Some(&i.body), None),
+            Statement::Macro(m) => (Some(&m.body), None),
+            Statement::Conditional(c) => (c.if_true.as_deref(), c.if_false.as_deref()),
+            _ => (None, None),
+        };
+        first.into_iter().chain(second)
     }
 
     /// Whether this is a comment or line mark rather than a statement.

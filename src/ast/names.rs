@@ -198,34 +198,29 @@ pub(crate) fn check_name(s: &str) -> Result<(), NameError> {
 
 pub(crate) fn check_ref(s: &str) -> Result<(), NameError> {
     let body = s.strip_prefix('.').unwrap_or(s);
+    // Errors name the whole reference, not the part that failed.
+    let whole = |e: NameError| match e {
+        NameError::Empty => NameError::BadChar {
+            name: s.into(),
+            ch: '.',
+        },
+        NameError::BadStart { .. } => NameError::BadStart { name: s.into() },
+        NameError::BadChar { ch, .. } => NameError::BadChar { name: s.into(), ch },
+        other => other,
+    };
     if body.is_empty() {
         return Err(NameError::Empty);
     }
     // One table-driven pass for the common name without dots; the parts of
     // a dotted name are checked one by one.
-    let parts = match check_identifier(body) {
-        Ok(()) if body.len() == s.len() => 0,
-        Ok(()) => 1,
-        Err(NameError::Dotted { .. }) => 2,
-        Err(NameError::BadStart { .. }) => return Err(NameError::BadStart { name: s.into() }),
-        Err(NameError::BadChar { ch, .. }) => {
-            return Err(NameError::BadChar { name: s.into(), ch });
+    match check_identifier(body) {
+        Ok(()) => {}
+        Err(NameError::Dotted { .. }) => {
+            for part in body.split('.') {
+                check_identifier(part).map_err(whole)?;
+            }
         }
-        Err(e) => return Err(e),
-    };
-    if parts < 2 {
-        return reserved_ref(s);
-    }
-    for part in body.split('.') {
-        check_identifier(part).map_err(|e| match e {
-            NameError::Empty => NameError::BadChar {
-                name: s.into(),
-                ch: '.',
-            },
-            NameError::BadStart { .. } => NameError::BadStart { name: s.into() },
-            NameError::BadChar { ch, .. } => NameError::BadChar { name: s.into(), ch },
-            other => other,
-        })?;
+        Err(e) => return Err(whole(e)),
     }
     reserved_ref(s)
 }

@@ -353,7 +353,7 @@ impl Leaf for PermxValue {
     }
 
     fn print_leaf(&self, p: &mut Printer) {
-        p.word(&self.to_string());
+        p.display(self);
     }
 }
 

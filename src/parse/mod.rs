@@ -10,6 +10,10 @@ mod args;
 mod statements;
 mod values;
 
+pub(crate) use values::{
+    ib_port, iomem_range, ioport_range, pci_device, pirq, pkey_range, port_range,
+};
+
 pub(crate) use args::Arg;
 use args::Flavor;
 
@@ -495,6 +499,23 @@ impl ArgList {
         self.next += 1;
         T::parse_slot(cx, i, self.span)
     }
+
+    /// The next argument, read by `parse` (a required argument).
+    pub fn next_with<T>(
+        &mut self,
+        cx: &Cx<'_, '_>,
+        parse: fn(&Cx<'_, '_>, usize) -> DResult<T>,
+    ) -> DResult<T> {
+        let i = self.items.get(self.next).copied();
+        self.next += 1;
+        match i {
+            Some(i) => parse(cx, i),
+            None => Err(Diag::new(
+                ErrorKind::Invalid("missing argument".into()),
+                self.span,
+            )),
+        }
+    }
 }
 
 /// A statement with a fixed shape, parsed and printed through [`Arg`].
@@ -512,5 +533,56 @@ impl<T: SimpleStatement> SimpleStatement for Box<T> {
     }
     fn print_args(&self, p: &mut crate::print::Printer) {
         (**self).print_args(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flat(n: usize) -> String {
+        (0..n)
+            .map(|i| format!("(type t{i})\n(allow t{i} self (file (read)))\n"))
+            .collect()
+    }
+
+    #[test]
+    fn flat_input_is_split_and_every_part_aligns() {
+        let src = flat(40_000);
+        assert!(src.len() / PARALLEL_MIN_PART >= 2);
+        let parallel = parse_parallel(&src, DEFAULT_MAX_DEPTH, 3)
+            .unwrap()
+            .expect("split points between top-level statements align");
+        let (sequential, stopped) = parse_part(&src, DEFAULT_MAX_DEPTH, 0, src.len()).unwrap();
+        assert_eq!(stopped, src.len());
+        assert_eq!(parallel.statements, sequential);
+    }
+
+    #[test]
+    fn a_split_inside_a_container_is_refused() {
+        let mut src = String::from("(block outer\n");
+        for i in 0..60_000 {
+            src.push_str(&format!("(allow t{i} self (file (read write)))\n"));
+        }
+        src.push_str(")\n");
+        assert!(
+            parse_parallel(&src, DEFAULT_MAX_DEPTH, 2)
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(
+            parse_policy(&src, DEFAULT_MAX_DEPTH, 2)
+                .unwrap()
+                .statements
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn a_file_with_line_marks_is_not_split() {
+        // Split, the later part would meet `lme` without its `lms`.
+        let src = format!(";;* lms 1 a.te\n{};;* lme\n", flat(40_000));
+        assert!(parse_policy(&src, DEFAULT_MAX_DEPTH, 4).is_ok());
     }
 }

@@ -115,7 +115,7 @@ fn leaf(cx: &Cx<'_, '_>, list: usize, first: usize, keyword: &str) -> DResult<St
         "typealiasactual" => simple::<TypeAliasActual>(cx, list),
         "typeattribute" => simple::<TypeAttribute>(cx, list),
         "typeattributeset" => simple::<TypeAttributeSet>(cx, list),
-        "expandtypeattribute" => expand_type_attribute(cx, list),
+        "expandtypeattribute" => simple::<ExpandTypeAttribute>(cx, list),
         "typebounds" => simple::<TypeBounds>(cx, list),
         "typepermissive" => simple::<TypePermissive>(cx, list),
         "typeneveraudit" => simple::<TypeNeverAudit>(cx, list),
@@ -187,13 +187,13 @@ fn leaf(cx: &Cx<'_, '_>, list: usize, first: usize, keyword: &str) -> DResult<St
         "defaultrange" => super::values::default_range(cx, list),
         "filecon" => super::values::filecon(cx, list),
         "genfscon" => super::values::genfscon(cx, list),
-        "portcon" => super::values::portcon(cx, list),
-        "ibpkeycon" => super::values::ibpkeycon(cx, list),
-        "ibendportcon" => super::values::ibendportcon(cx, list),
-        "iomemcon" => super::values::iomemcon(cx, list),
-        "ioportcon" => super::values::ioportcon(cx, list),
-        "pcidevicecon" => super::values::pcidevicecon(cx, list),
-        "pirqcon" => super::values::pirqcon(cx, list),
+        "portcon" => simple::<PortCon>(cx, list),
+        "ibpkeycon" => simple::<IbPkeyCon>(cx, list),
+        "ibendportcon" => simple::<IbEndPortCon>(cx, list),
+        "iomemcon" => simple::<IoMemCon>(cx, list),
+        "ioportcon" => simple::<IoPortCon>(cx, list),
+        "pcidevicecon" => simple::<PciDeviceCon>(cx, list),
+        "pirqcon" => simple::<PirqCon>(cx, list),
         "true" | "false" => Err(Diag::new(
             ErrorKind::Invalid(format!(
                 "a `({keyword} ...)` branch belongs directly inside `booleanif` or `tunableif`"
@@ -291,32 +291,6 @@ fn class_order(cx: &Cx<'_, '_>, list: usize) -> DResult<Statement> {
     }))
 }
 
-fn expand_type_attribute(cx: &Cx<'_, '_>, list: usize) -> DResult<Statement> {
-    const USAGE: &str = "(expandtypeattribute (ATTRIBUTE...) true|false)";
-    let items = cx.items(list)?;
-    if items.len() != 3 {
-        return Err(shape(
-            "expandtypeattribute",
-            USAGE,
-            items.len() - 1,
-            cx.span(list),
-        ));
-    }
-    let attributes = if cx.is_list(items[1]) {
-        Vec::parse(cx, items[1])?
-    } else {
-        vec![Ref::parse(cx, items[1])?]
-    };
-    if attributes.is_empty() {
-        return Err(cx.expected("at least one attribute", items[1]));
-    }
-    Ok(Statement::from(ExpandTypeAttribute {
-        attributes,
-        expand: bool::parse(cx, items[2])?,
-        span: cx.span(list),
-    }))
-}
-
 /// The first `n` non-comment children (the keyword and header arguments)
 /// and the index of the child where the body starts. Comments inside the
 /// header are dropped; comments in the body are kept.
@@ -404,36 +378,27 @@ fn optional(cx: &Cx<'_, '_>, list: usize, nest: Nesting) -> DResult<Statement> {
 
 fn in_statement(cx: &Cx<'_, '_>, list: usize, nest: Nesting) -> DResult<Statement> {
     const USAGE: &str = "(in [before|after] CONTAINER STATEMENTS...)";
-    let (head, _) = container_head(cx, list, 2, "in", USAGE)?;
+    container_head(cx, list, 2, "in", USAGE)?;
+    // `(in before X ...)` names a position only when a container name
+    // follows; otherwise `before` is the container.
+    let (head, start) = header(cx, list, 3)?;
     let position = match cx.atom(head[1]) {
         Some("before") => Some(InPosition::Before),
         Some("after") => Some(InPosition::After),
         _ => None,
+    }
+    .filter(|_| head.len() == 3 && !cx.is_list(head[2]));
+    let (container, start) = match position {
+        Some(_) => (head[2], start),
+        None => (head[1], header(cx, list, 2)?.1),
     };
-    // `(in before X ...)` names the position only when a container follows.
-    let (head, start, position) = match position {
-        Some(pos) => {
-            let (h3, s3) = header(cx, list, 3)?;
-            if h3.len() == 3 && !cx.is_list(h3[2]) {
-                (h3, s3, Some(pos))
-            } else {
-                let (h2, s2) = header(cx, list, 2)?;
-                (h2, s2, None)
-            }
-        }
-        None => {
-            let (h2, s2) = header(cx, list, 2)?;
-            (h2, s2, None)
-        }
-    };
-    let container = Ref::parse(cx, *head.last().unwrap_or(&list))?;
     let inner = Nesting {
         in_in: Some(position == Some(InPosition::After)),
         ..nest
     };
-    Ok(Statement::from(In {
+    Ok(Statement::In(In {
         position,
-        container,
+        container: Ref::parse(cx, container)?,
         body: body(cx, list, start, inner)?,
         span: cx.span(list),
     }))

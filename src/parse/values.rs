@@ -329,7 +329,7 @@ impl Arg for Number {
     }
 
     fn print(&self, p: &mut Printer) {
-        p.word(&self.to_string());
+        p.display(self);
     }
 }
 
@@ -450,75 +450,37 @@ pub(crate) fn genfscon(cx: &Cx<'_, '_>, list: usize) -> DResult<Statement> {
     }))
 }
 
-pub(crate) fn portcon(cx: &Cx<'_, '_>, list: usize) -> DResult<Statement> {
-    const USAGE: &str = "(portcon PROTOCOL PORT|(LOW HIGH) CONTEXT)";
-    let items = items_of(cx, list, "portcon", USAGE, &[3])?;
-    Ok(Statement::from(PortCon {
-        protocol: Protocol::parse(cx, items[1])?,
-        ports: number_range(cx, items[2], false, 65535)?,
-        context: Context::parse(cx, items[3])?,
-        span: cx.span(list),
-    }))
+/// `portcon` ports: decimal, at most 65535.
+pub(crate) fn port_range(cx: &Cx<'_, '_>, i: usize) -> DResult<NumberRange> {
+    number_range(cx, i, false, 65535)
 }
 
-pub(crate) fn ibpkeycon(cx: &Cx<'_, '_>, list: usize) -> DResult<Statement> {
-    const USAGE: &str = "(ibpkeycon SUBNET_PREFIX PKEY|(LOW HIGH) CONTEXT)";
-    let items = items_of(cx, list, "ibpkeycon", USAGE, &[3])?;
-    Ok(Statement::from(IbPkeyCon {
-        subnet: IpAddress::parse(cx, items[1])?,
-        pkeys: number_range(cx, items[2], true, 0xffff)?,
-        context: Context::parse(cx, items[3])?,
-        span: cx.span(list),
-    }))
+/// `ibpkeycon` keys: hex allowed, at most 0xffff.
+pub(crate) fn pkey_range(cx: &Cx<'_, '_>, i: usize) -> DResult<NumberRange> {
+    number_range(cx, i, true, 0xffff)
 }
 
-pub(crate) fn ibendportcon(cx: &Cx<'_, '_>, list: usize) -> DResult<Statement> {
-    const USAGE: &str = "(ibendportcon DEVICE PORT CONTEXT)";
-    let items = items_of(cx, list, "ibendportcon", USAGE, &[3])?;
-    Ok(Statement::from(IbEndPortCon {
-        device: Word::parse(cx, items[1])?,
-        port: number(cx, items[2], false, 255)?,
-        context: Context::parse(cx, items[3])?,
-        span: cx.span(list),
-    }))
+/// `ibendportcon` port: decimal, at most 255.
+pub(crate) fn ib_port(cx: &Cx<'_, '_>, i: usize) -> DResult<Number> {
+    number(cx, i, false, 255)
 }
 
-pub(crate) fn iomemcon(cx: &Cx<'_, '_>, list: usize) -> DResult<Statement> {
-    const USAGE: &str = "(iomemcon ADDRESS|(LOW HIGH) CONTEXT)";
-    let items = items_of(cx, list, "iomemcon", USAGE, &[2])?;
-    Ok(Statement::from(IoMemCon {
-        addresses: number_range(cx, items[1], true, u64::MAX)?,
-        context: Context::parse(cx, items[2])?,
-        span: cx.span(list),
-    }))
+/// `iomemcon` addresses: 64-bit, hex allowed.
+pub(crate) fn iomem_range(cx: &Cx<'_, '_>, i: usize) -> DResult<NumberRange> {
+    number_range(cx, i, true, u64::MAX)
 }
 
-pub(crate) fn ioportcon(cx: &Cx<'_, '_>, list: usize) -> DResult<Statement> {
-    const USAGE: &str = "(ioportcon PORT|(LOW HIGH) CONTEXT)";
-    let items = items_of(cx, list, "ioportcon", USAGE, &[2])?;
-    Ok(Statement::from(IoPortCon {
-        ports: number_range(cx, items[1], true, u32::MAX as u64)?,
-        context: Context::parse(cx, items[2])?,
-        span: cx.span(list),
-    }))
+/// `ioportcon` ports: 32-bit, hex allowed.
+pub(crate) fn ioport_range(cx: &Cx<'_, '_>, i: usize) -> DResult<NumberRange> {
+    number_range(cx, i, true, u32::MAX.into())
 }
 
-pub(crate) fn pcidevicecon(cx: &Cx<'_, '_>, list: usize) -> DResult<Statement> {
-    const USAGE: &str = "(pcidevicecon DEVICE CONTEXT)";
-    let items = items_of(cx, list, "pcidevicecon", USAGE, &[2])?;
-    Ok(Statement::from(PciDeviceCon {
-        device: number(cx, items[1], true, u32::MAX as u64)?,
-        context: Context::parse(cx, items[2])?,
-        span: cx.span(list),
-    }))
+/// `pcidevicecon` device: 32-bit, hex allowed.
+pub(crate) fn pci_device(cx: &Cx<'_, '_>, i: usize) -> DResult<Number> {
+    number(cx, i, true, u32::MAX.into())
 }
 
-pub(crate) fn pirqcon(cx: &Cx<'_, '_>, list: usize) -> DResult<Statement> {
-    const USAGE: &str = "(pirqcon IRQ CONTEXT)";
-    let items = items_of(cx, list, "pirqcon", USAGE, &[2])?;
-    Ok(Statement::from(PirqCon {
-        irq: number(cx, items[1], false, u32::MAX as u64)?,
-        context: Context::parse(cx, items[2])?,
-        span: cx.span(list),
-    }))
+/// `pirqcon` IRQ: decimal, 32-bit.
+pub(crate) fn pirq(cx: &Cx<'_, '_>, i: usize) -> DResult<Number> {
+    number(cx, i, false, u32::MAX.into())
 }
