@@ -193,24 +193,42 @@ pub fn boolean(name: Name, value: bool) -> Boolean {
 
 /// One `; text` comment per line of `text` (so any text can be given).
 pub fn comments(text: &str) -> Vec<Statement> {
-    text.lines()
-        .map(|l| {
-            let body = if l.is_empty() {
-                String::new()
-            } else {
-                format!(" {l}")
-            };
-            Statement::Comment(
-                Comment::new(body)
-                    .unwrap_or_else(|_| unreachable!("str::lines never yields a line break")),
-            )
-        })
+    // Every line break CIL knows ends a comment line: `\n`, `\r\n` and a
+    // lone `\r` (which `str::lines` would keep inside a line).
+    let text = text.strip_suffix('\n').unwrap_or(text);
+    let text = text.strip_suffix('\r').unwrap_or(text);
+    if text.is_empty() {
+        return Vec::new();
+    }
+    text.split("\r\n")
+        .flat_map(|l| l.split(['\n', '\r']))
+        .filter_map(|l| Comment::line(l).ok())
+        .map(Statement::Comment)
         .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn comments_split_at_every_line_break() {
+        let text = |stmts: Vec<Statement>| {
+            stmts
+                .iter()
+                .map(|s| match s {
+                    Statement::Comment(c) => c.text().to_string(),
+                    _ => unreachable!(),
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(text(comments("a\rb")), [" a", " b"]);
+        assert_eq!(text(comments("a\r\nb\n\nc\n")), [" a", " b", "", " c"]);
+        assert_eq!(text(comments("")), Vec::<String>::new());
+        let mut policy = Policy::new();
+        policy.statements = comments("one\rtwo");
+        assert_eq!(policy.to_string(), "; one\n; two\n");
+    }
 
     #[test]
     fn built_nodes_equal_parsed_nodes() {

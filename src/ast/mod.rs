@@ -154,6 +154,9 @@ impl<'a> Iterator for Walk<'a> {
 /// `;` and holds no line break.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+// Deserialised through the constructor, so JSON cannot smuggle a line break
+// (and with it a statement) into a comment.
+#[cfg_attr(feature = "serde", serde(try_from = "CommentFields"))]
 pub struct Comment {
     text: String,
     /// Where it was parsed from.
@@ -197,11 +200,29 @@ impl Comment {
     }
 }
 
+/// A [`Comment`] as serialised, before its text is checked.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct CommentFields {
+    text: String,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<CommentFields> for Comment {
+    type Error = crate::error::NameError;
+    fn try_from(fields: CommentFields) -> Result<Comment, Self::Error> {
+        Comment::new(fields.text)
+    }
+}
+
 /// A source line mark, `;;* lms LINE PATH`, `;;* lmx LINE PATH` or
 /// `;;* lme`, as high-level language compilers emit them. Always printed at
 /// column 0, where secilc recognizes them.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+// Deserialised through a check: a `\r` in the path would end the line mark
+// early when printed.
+#[cfg_attr(feature = "serde", serde(try_from = "LineMarkFields"))]
 pub enum LineMark {
     /// `lms` (not expanded) or `lmx` (expanded): following statements come
     /// from `path` starting at `line`.
@@ -223,6 +244,43 @@ pub enum LineMark {
         #[cfg_attr(feature = "serde", serde(skip))]
         span: Span,
     },
+}
+
+/// A [`LineMark`] as serialised, before its path is checked.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+enum LineMarkFields {
+    Start {
+        expanded: bool,
+        line: u32,
+        path: QString,
+    },
+    End {},
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<LineMarkFields> for LineMark {
+    type Error = crate::error::NameError;
+    fn try_from(fields: LineMarkFields) -> Result<LineMark, Self::Error> {
+        Ok(match fields {
+            LineMarkFields::Start {
+                expanded,
+                line,
+                path,
+            } => {
+                if path.as_str().contains('\r') {
+                    return Err(crate::error::NameError::StringChar { ch: '\r' });
+                }
+                LineMark::Start {
+                    expanded,
+                    line,
+                    path,
+                    span: Span::DUMMY,
+                }
+            }
+            LineMarkFields::End {} => LineMark::End { span: Span::DUMMY },
+        })
+    }
 }
 
 /// The kind of an access-vector rule.

@@ -144,21 +144,14 @@ fn parse_policy(src: &str, max_depth: usize, threads: usize) -> DResult<Policy> 
     Ok(Policy { statements })
 }
 
-/// Splits `src` before lines that start with `(` near equal shares and
-/// parses the parts on scoped threads. Such a line is never inside a string
-/// or comment (neither spans lines), but may be inside a container: then a
-/// part's last form runs past the next part's start and `None` asks for a
-/// sequential parse. Of several errors, the first in the file wins.
+/// Splits `src` between top-level statements near equal shares and parses
+/// the parts on scoped threads. The split points come from a quick scan of
+/// the parentheses; should the parser still disagree (text the scan reads
+/// differently, such as an invalid token), a part's last form runs past the
+/// next part's start and `None` asks for a sequential parse. Of several
+/// errors, the first in the file wins.
 fn parse_parallel(src: &str, max_depth: usize, parts: usize) -> DResult<Option<Policy>> {
-    let mut bounds = vec![0];
-    for k in 1..parts {
-        let target = src.len() * k / parts;
-        let from = target.max(*bounds.last().unwrap_or(&0));
-        match src[from..].find("\n(") {
-            Some(off) => bounds.push(from + off + 1),
-            None => break,
-        }
-    }
+    let mut bounds = split_points(src.as_bytes(), parts);
     bounds.push(src.len());
     bounds.dedup();
     if bounds.len() < 3 {
@@ -197,6 +190,51 @@ fn parse_parallel(src: &str, max_depth: usize, parts: usize) -> DResult<Option<P
         }
     }
     Ok(Some(Policy { statements }))
+}
+
+/// Where to split `src` into `parts` shares: offsets of lines that start
+/// with `(` at nesting depth 0, the first at or after each share's nominal
+/// start, after a leading 0. Fewer than `parts` when the file has fewer
+/// top-level statements past those points: a file that is one container
+/// has none, and is parsed on one thread without a wasted attempt.
+///
+/// The scan skips comments and quoted strings as the lexer reads them; it
+/// works on bytes, since a share's nominal start can fall inside a
+/// multi-byte character, and every byte it splits before is ASCII.
+fn split_points(src: &[u8], parts: usize) -> Vec<usize> {
+    let mut bounds = vec![0];
+    let target = |k: usize| src.len() / parts * k;
+    let mut next = 1;
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < src.len() && next < parts {
+        match src[i] {
+            b';' => {
+                i += src[i..]
+                    .iter()
+                    .position(|&b| b == b'\n' || b == b'\r')
+                    .unwrap_or(src.len() - i);
+                continue;
+            }
+            b'"' => {
+                i += 1 + src[i + 1..]
+                    .iter()
+                    .position(|&b| matches!(b, b'"' | b'\n' | b'\r'))
+                    .unwrap_or(src.len() - i - 1);
+            }
+            b'(' => {
+                if depth == 0 && i >= target(next) && i > 0 && src[i - 1] == b'\n' {
+                    bounds.push(i);
+                    next += 1;
+                }
+                depth += 1;
+            }
+            b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    bounds
 }
 
 /// The statements of one part of a file and where reading it stopped.
@@ -577,6 +615,41 @@ mod tests {
                 .len(),
             1
         );
+    }
+
+    #[test]
+    fn one_big_container_is_not_split() {
+        let mut src = String::from("(block outer\n");
+        for i in 0..60_000 {
+            src.push_str(&format!("(allow t{i} self (file (read write)))\n"));
+        }
+        src.push_str(")\n");
+        assert_eq!(split_points(src.as_bytes(), 2), [0]);
+        assert!(
+            parse_parallel(&src, DEFAULT_MAX_DEPTH, 2)
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn split_points_skip_comments_and_strings() {
+        let src = b"(a)\n; (x\n(b \"(\")\n(c)\n(d)\n";
+        // Shares of 6 bytes: `(b` at 9, `(c` at 17, `(d` at 21; the `(` of
+        // the comment and of the string do not count.
+        assert_eq!(split_points(src, 4), [0, 9, 17, 21]);
+        assert_eq!(split_points(b"(a (b\n(c)\n(d)))\n(e)\n", 2), [0, 16]);
+    }
+
+    #[test]
+    fn a_split_inside_a_multibyte_character_does_not_panic() {
+        // The nominal half falls inside an `é` (two bytes).
+        let src = format!("; {}\n", "é".repeat(524_288));
+        assert!(!src.is_char_boundary(src.len() / 2));
+        let policy = parse_policy(&src, DEFAULT_MAX_DEPTH, 2).unwrap();
+        assert_eq!(policy.statements.len(), 1);
+        let src = format!("(type a)\n; {}\n(type b)\n", "é".repeat(524_288));
+        assert_eq!(crate::parse(&src).unwrap().statements.len(), 3);
     }
 
     #[test]
