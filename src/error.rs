@@ -120,6 +120,9 @@ pub enum ErrorKind {
     /// `;;* lme` with no open `lms`/`lmx`.
     #[error("line mark end `;;* lme` without a matching `lms` or `lmx`")]
     LineMarkEndWithoutStart,
+    /// `;;* lms` or `;;* lmx` with no `;;* lme` before the end of the file.
+    #[error("line mark `;;* lms`/`lmx` is never closed by a `;;* lme`")]
+    LineMarkNotClosed,
     /// A line mark inside a statement's parentheses.
     #[error("a line mark can stand only between statements")]
     LineMarkInStatement,

@@ -345,6 +345,30 @@ fn check_release(s: &Statement, target: Release, out: &mut Vec<Diagnostic>) {
                 g.span,
             );
         }
+        Statement::NodeCon(n)
+            if matches!(n.address, IpArg::Bare(_)) || matches!(n.mask, IpArg::Bare(_)) =>
+        {
+            too_new(
+                out,
+                "a `nodecon` address without parentheses".into(),
+                Release::V3_6,
+                target,
+                n.span,
+            );
+        }
+        Statement::Conditional(c) if c.kind == CondKind::Boolean => {
+            for s in c.if_true.iter().chain(&c.if_false).flatten() {
+                if let Statement::AvRuleX(r) = s {
+                    too_new(
+                        out,
+                        format!("`{}` inside `booleanif`", r.kind.keyword()),
+                        Release::V3_8,
+                        target,
+                        r.span,
+                    );
+                }
+            }
+        }
         Statement::In(i) if i.position.is_some() => {
             too_new(
                 out,
@@ -485,10 +509,13 @@ mod tests {
     fn release_check_names_what_is_too_new() {
         let src = "(deny a b (file (read)))(allow a notself (file (read)))(typeneveraudit a)\
                    (allowx a b (nlmsg netlink_route_socket (1)))(in before b (type t))\
-                   (genfscon sysfs \"/\" dir (u r t ((s0) (s0))))";
-        assert_eq!(problems(src, Some(Release::V3_4)).len(), 4);
-        assert_eq!(problems(src, Some(Release::V3_3)).len(), 5);
-        assert_eq!(problems(src, Some(Release::V3_2)).len(), 6);
+                   (genfscon sysfs \"/\" dir (u r t ((s0) (s0))))\
+                   (nodecon 10.0.0.0 (255.0.0.0) ctx)\
+                   (booleanif b (true (allowx a b (ioctl tcp_socket (1)))))";
+        assert_eq!(problems(src, Some(Release::V3_4)).len(), 6);
+        assert_eq!(problems(src, Some(Release::V3_3)).len(), 7);
+        assert_eq!(problems(src, Some(Release::V3_2)).len(), 8);
+        assert_eq!(problems(src, Some(Release::V3_6)).len(), 3);
         assert_eq!(problems(src, Some(Release::V3_8)).len(), 1);
         assert!(problems(src, Some(Release::V3_9)).is_empty());
         assert!(problems(src, None).is_empty());

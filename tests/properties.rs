@@ -191,7 +191,29 @@ fn context() -> impl Strategy<Value = Context> {
     ]
 }
 
-fn constraint_expr() -> impl Strategy<Value = ConstraintExpr> {
+/// Whether libsepol accepts the pair (its leaf rules); u3, r3 and t3 on the
+/// left only with names on the right, and only in validatetrans.
+fn valid_leaf(op: CompareOp, left: Operand, right: Option<Operand>, validatetrans: bool) -> bool {
+    use Operand::*;
+    let equality = matches!(op, CompareOp::Eq | CompareOp::Neq);
+    match right {
+        None => {
+            !matches!(left, L1 | L2 | H1 | H2) && (validatetrans || !matches!(left, U3 | R3 | T3))
+        }
+        Some(r) => match r {
+            U1 | R1 | T1 | U3 | R3 | T3 => false,
+            U2 => equality && left == U1,
+            R2 => left == R1,
+            T2 => equality && left == T1,
+            L2 => matches!(left, L1 | H1),
+            H2 => matches!(left, L1 | L2 | H1),
+            H1 => left == L1,
+            L1 => true,
+        },
+    }
+}
+
+fn constraint_expr(validatetrans: bool) -> impl Strategy<Value = ConstraintExpr> {
     let ops = [
         CompareOp::Eq,
         CompareOp::Neq,
@@ -199,34 +221,40 @@ fn constraint_expr() -> impl Strategy<Value = ConstraintExpr> {
         CompareOp::DomBy,
         CompareOp::Incomp,
     ];
-    let right_operands = [
-        Operand::U1,
-        Operand::U2,
-        Operand::R1,
-        Operand::R2,
-        Operand::T1,
-        Operand::T2,
-        Operand::L1,
-        Operand::L2,
-        Operand::H1,
-        Operand::H2,
-    ];
     let name = || {
         name_text()
             .prop_filter("operand keyword", |s| Operand::from_keyword(s).is_none())
             .prop_map(|n| Ref::new(n).unwrap())
     };
-    let rhs = prop_oneof![
-        prop::sample::select(right_operands.to_vec()).prop_map(Rhs::Operand),
+    let mut with_operand = Vec::new();
+    let mut with_names = Vec::new();
+    for op in ops {
+        for left in Operand::ALL {
+            if valid_leaf(op, left, None, validatetrans) {
+                with_names.push((op, left));
+            }
+            for right in Operand::ALL {
+                if valid_leaf(op, left, Some(right), validatetrans) {
+                    with_operand.push((op, left, right));
+                }
+            }
+        }
+    }
+    let names = prop_oneof![
         name().prop_map(Rhs::Name),
         prop::collection::vec(name(), 1..3).prop_map(Rhs::Names),
     ];
-    let leaf = (
-        prop::sample::select(ops.to_vec()),
-        prop::sample::select(Operand::ALL.to_vec()),
-        rhs,
-    )
-        .prop_map(|(op, left, right)| ConstraintExpr::Compare { op, left, right });
+    let leaf = prop_oneof![
+        prop::sample::select(with_operand).prop_map(|(op, left, right)| {
+            ConstraintExpr::Compare {
+                op,
+                left,
+                right: Rhs::Operand(right),
+            }
+        }),
+        (prop::sample::select(with_names), names)
+            .prop_map(|((op, left), right)| ConstraintExpr::Compare { op, left, right }),
+    ];
     leaf.prop_recursive(3, 12, 2, |e| {
         prop_oneof![
             (e.clone(), e.clone()).prop_map(|(a, b)| ConstraintExpr::And(Box::new(a), Box::new(b))),
@@ -277,7 +305,12 @@ fn labeling_statement() -> impl Strategy<Value = Statement> {
                 .into()
             })
             .boxed(),
-        (name(), context())
+        // A named context declares its context in full (libsepol refuses a
+        // bare name there).
+        (
+            name(),
+            context().prop_filter("anonymous", |c| matches!(c, Context::Anonymous { .. })),
+        )
             .prop_map(move |(name, context)| {
                 ContextDecl {
                     name,
@@ -299,7 +332,7 @@ fn labeling_statement() -> impl Strategy<Value = Statement> {
                 .into()
             })
             .boxed(),
-        (classperms(), constraint_expr())
+        (classperms(), constraint_expr(false))
             .prop_map(move |(classperms, expr)| {
                 MlsConstrain {
                     classperms,
@@ -309,7 +342,7 @@ fn labeling_statement() -> impl Strategy<Value = Statement> {
                 .into()
             })
             .boxed(),
-        (reference(), constraint_expr())
+        (reference(), constraint_expr(true))
             .prop_map(move |(class, expr)| {
                 ValidateTrans {
                     class,
@@ -543,7 +576,7 @@ fn leaf_statement() -> impl Strategy<Value = Statement> {
                 .into()
             })
             .boxed(),
-        (name(), prop::collection::vec(name(), 0..4))
+        (name(), prop::collection::vec(name(), 1..4))
             .prop_map(move |(name, perms)| {
                 Common {
                     name,
@@ -602,7 +635,7 @@ fn leaf_statement() -> impl Strategy<Value = Statement> {
 }
 
 fn conditional(body: BoxedStrategy<Statement>) -> impl Strategy<Value = Statement> {
-    let branch = prop::option::of(prop::collection::vec(body, 0..3));
+    let branch = prop::option::of(prop::collection::vec(body, 1..3));
     (any::<bool>(), bool_term(), branch.clone(), branch)
         .prop_filter("needs a branch", |(_, _, t, f)| t.is_some() || f.is_some())
         .prop_map(|(tunable, condition, if_true, if_false)| {
@@ -650,6 +683,9 @@ fn statement() -> impl Strategy<Value = Statement> {
                 reference(),
                 prop::collection::vec(rule(), 0..3)
             )
+                // Without a position, `in` needs a statement.
+                .prop_filter("a statement", |(p, _, body)| p.is_some()
+                    || !body.is_empty())
                 .prop_map(move |(position, container, body)| In {
                     position,
                     container,

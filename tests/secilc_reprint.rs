@@ -10,7 +10,12 @@ use common::{cil_files, manifest_dir, run, temp_dir, tool};
 
 /// Golden files that use statements secilc 3.4 (Debian 12) rejects; every
 /// other golden file must compile.
-const NEWER_THAN_3_4: &[&str] = &["av_rules_new.cil", "av_rules_x_new.cil", "types_new.cil"];
+const NEWER_THAN_3_4: &[&str] = &[
+    "av_rules_new.cil",
+    "av_rules_x_new.cil",
+    "newer_syntax_3_6_3_8.cil",
+    "types_new.cil",
+];
 
 fn compile(
     secilc: &std::path::Path,
@@ -60,4 +65,28 @@ fn reprints_compile_to_identical_binaries() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert!(compared >= 10, "only {compared} golden files were compared");
+}
+
+/// The invalid golden files named `secilc_*` are constructs secilc itself
+/// refuses (while building its tree); cilgen refuses them too (the golden
+/// test), and this checks that secilc still does.
+#[test]
+fn secilc_refuses_what_cilgen_refuses_as_secilc_does() {
+    let Some(secilc) = tool("secilc") else { return };
+    let dir = temp_dir("secilc-invalid");
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for input in cil_files(&manifest_dir().join("tests/golden/invalid")) {
+        let name = input.file_name().unwrap().to_string_lossy().to_string();
+        if !name.starts_with("secilc_") {
+            continue;
+        }
+        let (ok, _) = compile(&secilc, &dir, &input, "out.bin");
+        if ok {
+            failures.push(format!("{name}: secilc compiles it"));
+        }
+        checked += 1;
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(checked >= 18, "only {checked} files checked");
 }

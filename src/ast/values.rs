@@ -331,6 +331,8 @@ pub enum IpArg {
     Named(Ref),
     /// `(192.168.1.0)`.
     Literal(IpAddress),
+    /// `192.168.1.0`, without parentheses (libsepol 3.6 and later).
+    Bare(IpAddress),
 }
 
 /// A string printed bare when CIL reads it the same way (file system and

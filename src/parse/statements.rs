@@ -50,6 +50,9 @@ fn forbidden_by(keyword: &str, nest: Nesting) -> Option<&'static str> {
                 | "allow"
                 | "dontaudit"
                 | "auditallow"
+                | "allowx"
+                | "auditallowx"
+                | "dontauditx"
                 | "typetransition"
                 | "typechange"
                 | "typemember"
@@ -122,7 +125,11 @@ fn leaf(cx: &Cx<'_, '_>, list: usize, first: usize, keyword: &str) -> DResult<St
         "typetransition" => type_transition(cx, list),
         "typechange" => simple::<TypeChange>(cx, list),
         "typemember" => simple::<TypeMember>(cx, list),
-        "common" => simple::<Common>(cx, list),
+        "common" => {
+            let s = simple::<Common>(cx, list)?;
+            checked_list(cx, list, 2, "at least one permission")?;
+            Ok(s)
+        }
         "classcommon" => simple::<ClassCommon>(cx, list),
         "class" => simple::<Class>(cx, list),
         "classorder" => class_order(cx, list),
@@ -155,19 +162,50 @@ fn leaf(cx: &Cx<'_, '_>, list: usize, first: usize, keyword: &str) -> DResult<St
         "sensitivity" => simple::<Sensitivity>(cx, list),
         "sensitivityalias" => simple::<SensitivityAlias>(cx, list),
         "sensitivityaliasactual" => simple::<SensitivityAliasActual>(cx, list),
-        "sensitivityorder" => simple::<SensitivityOrder>(cx, list),
+        "sensitivityorder" => {
+            let s = simple::<SensitivityOrder>(cx, list)?;
+            checked_list(cx, list, 1, "at least one sensitivity")?;
+            Ok(s)
+        }
         "category" => simple::<Category>(cx, list),
         "categoryalias" => simple::<CategoryAlias>(cx, list),
         "categoryaliasactual" => simple::<CategoryAliasActual>(cx, list),
-        "categoryorder" => simple::<CategoryOrder>(cx, list),
-        "categoryset" => simple::<CategorySet>(cx, list),
+        "categoryorder" => {
+            let s = simple::<CategoryOrder>(cx, list)?;
+            checked_list(cx, list, 1, "at least one category")?;
+            Ok(s)
+        }
+        "categoryset" => {
+            list_arg(cx, list, 2, "a category list, such as (c0 c1)")?;
+            simple::<CategorySet>(cx, list)
+        }
         "sensitivitycategory" => simple::<SensitivityCategory>(cx, list),
         "level" => simple::<LevelDecl>(cx, list),
         "levelrange" => simple::<LevelRangeDecl>(cx, list),
         "rangetransition" => simple::<RangeTransition>(cx, list),
-        "context" => simple::<ContextDecl>(cx, list),
-        "constrain" => simple::<Constrain>(cx, list),
-        "mlsconstrain" => simple::<MlsConstrain>(cx, list),
+        "context" => {
+            list_arg(cx, list, 2, "a context (USER ROLE TYPE RANGE)")?;
+            simple::<ContextDecl>(cx, list)
+        }
+        "constrain" | "mlsconstrain" => {
+            let s = if keyword == "constrain" {
+                simple::<Constrain>(cx, list)?
+            } else {
+                simple::<MlsConstrain>(cx, list)?
+            };
+            if let Some(&expr) = cx.items(list)?.get(2) {
+                if let Some(leaf) = super::values::validatetrans_only(cx, expr)? {
+                    return Err(Diag::new(
+                        ErrorKind::Invalid(
+                            "u3, r3 and t3 can only be used in validatetrans and mlsvalidatetrans"
+                                .into(),
+                        ),
+                        cx.span(leaf),
+                    ));
+                }
+            }
+            Ok(s)
+        }
         "validatetrans" => simple::<ValidateTrans>(cx, list),
         "mlsvalidatetrans" => simple::<MlsValidateTrans>(cx, list),
         "defaultuser" => simple::<DefaultUser>(cx, list),
@@ -179,7 +217,11 @@ fn leaf(cx: &Cx<'_, '_>, list: usize, first: usize, keyword: &str) -> DResult<St
         "nodecon" => simple::<NodeCon>(cx, list),
         "devicetreecon" => simple::<DeviceTreeCon>(cx, list),
         "sid" => simple::<Sid>(cx, list),
-        "sidorder" => simple::<SidOrder>(cx, list),
+        "sidorder" => {
+            let s = simple::<SidOrder>(cx, list)?;
+            checked_list(cx, list, 1, "at least one SID")?;
+            Ok(s)
+        }
         "sidcontext" => simple::<SidContext>(cx, list),
         "mls" => simple::<Mls>(cx, list),
         "handleunknown" => simple::<HandleUnknown>(cx, list),
@@ -309,6 +351,51 @@ fn header(cx: &Cx<'_, '_>, list: usize, n: usize) -> DResult<(Vec<usize>, usize)
     Ok((head, i))
 }
 
+/// Whether a body holds a statement: comments and line marks are not in
+/// libsepol's tree, so a body of only those is empty there.
+fn has_statement(body: &[Statement]) -> bool {
+    body.iter()
+        .any(|s| !matches!(s, Statement::Comment(_) | Statement::LineMark(_)))
+}
+
+/// `(KEYWORD ... (ITEMS...))` whose list argument at `arg` must not be
+/// empty and, but in classorder, must not say `unordered`.
+fn checked_list(cx: &Cx<'_, '_>, list: usize, arg: usize, what: &'static str) -> DResult<()> {
+    let items = cx.items(list)?;
+    let Some(&l) = items.get(arg) else {
+        return Ok(());
+    };
+    if !cx.is_list(l) {
+        return Ok(());
+    }
+    let inner = cx.items(l)?;
+    if inner.is_empty() {
+        return Err(Diag::new(
+            ErrorKind::Invalid(format!("empty list: expected {what}")),
+            cx.span(l),
+        ));
+    }
+    if let Some(&u) = inner.iter().find(|&&i| cx.atom(i) == Some("unordered")) {
+        return Err(Diag::new(
+            ErrorKind::Invalid(format!(
+                "`unordered` is allowed only in classorder, not in `{}`",
+                cx.atom(items[0]).unwrap_or_default()
+            )),
+            cx.span(u),
+        ));
+    }
+    Ok(())
+}
+
+/// The argument at `arg` must be a parenthesized list (libsepol refuses a
+/// bare name there even where a name would make sense).
+fn list_arg(cx: &Cx<'_, '_>, list: usize, arg: usize, what: &'static str) -> DResult<()> {
+    match cx.items(list)?.get(arg) {
+        Some(&a) if !cx.is_list(a) => Err(cx.expected(what, a)),
+        _ => Ok(()),
+    }
+}
+
 /// Container contents from child `start` to the end of `list`.
 fn body(cx: &Cx<'_, '_>, list: usize, start: usize, nest: Nesting) -> DResult<Vec<Statement>> {
     let end = cx.skip(list);
@@ -396,10 +483,21 @@ fn in_statement(cx: &Cx<'_, '_>, list: usize, nest: Nesting) -> DResult<Statemen
         in_in: Some(position == Some(InPosition::After)),
         ..nest
     };
+    let body = body(cx, list, start, inner)?;
+    // libsepol wants a third element: a container after `before`/`after`,
+    // or a statement.
+    if position.is_none() && !has_statement(&body) {
+        return Err(Diag::new(
+            ErrorKind::Invalid(format!(
+                "`in` needs statements after the container: {USAGE}"
+            )),
+            cx.span(list),
+        ));
+    }
     Ok(Statement::In(In {
         position,
         container: Ref::parse(cx, container)?,
-        body: body(cx, list, start, inner)?,
+        body,
         span: cx.span(list),
     }))
 }
@@ -511,7 +609,18 @@ fn conditional(cx: &Cx<'_, '_>, list: usize, nest: Nesting, kind: CondKind) -> D
                 cx.span(b),
             ));
         }
-        *which = Some(body(cx, b, start, inner)?);
+        let branch = body(cx, b, start, inner)?;
+        if !has_statement(&branch) {
+            return Err(Diag::new(
+                ErrorKind::Invalid(format!(
+                    "a `{}` branch of `{}` needs at least one statement",
+                    cx.atom(head[0]).unwrap_or_default(),
+                    kind.keyword()
+                )),
+                cx.span(b),
+            ));
+        }
+        *which = Some(branch);
     }
     Ok(Statement::from(Conditional {
         kind,

@@ -119,6 +119,64 @@ impl Arg for Context {
     }
 }
 
+/// Which operands a comparison may pair, as libsepol checks them while it
+/// builds its tree (`cil_verify_constraint_leaf_expr_syntax`); the rule
+/// that depends on the statement (u3, r3 and t3 only in validatetrans) is
+/// [`validatetrans_only`]'s.
+fn leaf_problem(op: CompareOp, left: Operand, right: &Rhs) -> Option<&'static str> {
+    use Operand::*;
+    let equality = matches!(op, CompareOp::Eq | CompareOp::Neq);
+    match right {
+        Rhs::Name(_) | Rhs::Names(_) => matches!(left, L1 | L2 | H1 | H2).then_some(
+            "l1, l2, h1 and h2 cannot be used on the left side with a name or list on the right side",
+        ),
+        Rhs::Operand(r) => match r {
+            U1 | R1 | T1 => Some("u1, r1 and t1 are not allowed on the right side"),
+            U3 | R3 | T3 => Some("u3, r3 and t3 are not allowed on the right side"),
+            U2 if !equality => Some("u2 on the right side must be used with eq or neq"),
+            U2 => (left != U1).then_some("u2 on the right side must be used with u1 on the left"),
+            R2 => (left != R1).then_some("r2 on the right side must be used with r1 on the left"),
+            T2 if !equality => Some("t2 on the right side must be used with eq or neq"),
+            T2 => (left != T1).then_some("t2 on the right side must be used with t1 on the left"),
+            L2 => (!matches!(left, L1 | H1))
+                .then_some("l2 on the right side must be used with l1 or h1 on the left"),
+            H2 => (!matches!(left, L1 | L2 | H1))
+                .then_some("h2 on the right side must be used with l1, l2 or h1 on the left"),
+            H1 => (left != L1).then_some("h1 on the right side must be used with l1 on the left"),
+            L1 => None,
+        },
+    }
+}
+
+/// In `constrain` and `mlsconstrain`, the first comparison of u3, r3 or t3
+/// with a name or list (the object's new context exists only in
+/// validatetrans): its node, for the error.
+pub(crate) fn validatetrans_only(cx: &Cx<'_, '_>, i: usize) -> DResult<Option<usize>> {
+    if !cx.is_list(i) {
+        return Ok(None);
+    }
+    let items = cx.items(i)?;
+    match items.first().and_then(|&f| cx.atom(f)) {
+        Some("and" | "or" | "not") => {
+            for &sub in &items[1..] {
+                if let Some(found) = validatetrans_only(cx, sub)? {
+                    return Ok(Some(found));
+                }
+            }
+            Ok(None)
+        }
+        _ => {
+            let left = items.get(1).and_then(|&l| cx.atom(l));
+            // With an operand on the right, the other leaf rules decide.
+            let names_on_right = items.get(2).is_some_and(|&r| {
+                cx.atom(r)
+                    .is_none_or(|a| Operand::from_keyword(a).is_none())
+            });
+            Ok((matches!(left, Some("u3" | "r3" | "t3")) && names_on_right).then_some(i))
+        }
+    }
+}
+
 impl Arg for ConstraintExpr {
     fn parse(cx: &Cx<'_, '_>, i: usize) -> DResult<Self> {
         const WHAT: &str =
@@ -189,6 +247,9 @@ impl Arg for ConstraintExpr {
                         None => Rhs::Name(Ref::parse(cx, args[1])?),
                     }
                 };
+                if let Some(problem) = leaf_problem(cmp, left, &right) {
+                    return Err(Diag::new(ErrorKind::Invalid(problem.into()), cx.span(i)));
+                }
                 Ok(ConstraintExpr::Compare {
                     op: cmp,
                     left,
@@ -279,6 +340,11 @@ impl Arg for IpAddress {
 impl Arg for IpArg {
     fn parse(cx: &Cx<'_, '_>, i: usize) -> DResult<Self> {
         if !cx.is_list(i) {
+            // No name reads as an address (a name starts with a letter and
+            // holds no `:`), so an address here is one written bare.
+            if let Some(addr) = cx.atom(i).and_then(|a| IpAddress::new(a).ok()) {
+                return Ok(IpArg::Bare(addr));
+            }
             return Ref::parse(cx, i).map(IpArg::Named);
         }
         match &*cx.items(i)? {
@@ -290,6 +356,7 @@ impl Arg for IpArg {
     fn print(&self, p: &mut Printer) {
         match self {
             IpArg::Named(r) => r.print(p),
+            IpArg::Bare(a) => a.print(p),
             IpArg::Literal(a) => {
                 p.open();
                 a.print(p);

@@ -97,7 +97,8 @@ pub(crate) struct Reader<'a> {
     /// to its end).
     end: usize,
     max_depth: usize,
-    open_line_marks: usize,
+    /// The `lms`/`lmx` marks not closed yet, innermost last.
+    open_line_marks: Vec<Span>,
     stack: Vec<usize>,
 }
 
@@ -114,7 +115,7 @@ impl<'a> Reader<'a> {
             pos: 0,
             end: src.len(),
             max_depth,
-            open_line_marks: 0,
+            open_line_marks: Vec::new(),
             stack: Vec::new(),
         })
     }
@@ -193,12 +194,11 @@ impl<'a> Reader<'a> {
         let parts = line_mark_parts(text).map_err(|r| bad(&r))?;
         match parts {
             LineMarkParts::End => {
-                if self.open_line_marks == 0 {
+                if self.open_line_marks.pop().is_none() {
                     return Err(Diag::new(ErrorKind::LineMarkEndWithoutStart, span));
                 }
-                self.open_line_marks -= 1;
             }
-            LineMarkParts::Start { .. } => self.open_line_marks += 1,
+            LineMarkParts::Start { .. } => self.open_line_marks.push(span),
         }
         Ok(())
     }
@@ -232,6 +232,12 @@ impl<'a> Reader<'a> {
     pub fn next(&mut self, nodes: &mut Vec<Node>) -> DResult<Option<Top<'a>>> {
         nodes.clear();
         self.skip_space();
+        if self.pos >= self.src.len() {
+            // secilc refuses a file that leaves a line mark open.
+            if let Some(&open) = self.open_line_marks.last() {
+                return Err(Diag::new(ErrorKind::LineMarkNotClosed, open));
+            }
+        }
         if self.pos >= self.end {
             return Ok(None);
         }
