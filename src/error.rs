@@ -194,8 +194,24 @@ struct Located {
     file: String,
     line: usize,
     column: usize,
+    /// The line, or a window of it around the error.
     source_line: String,
+    /// Characters of `source_line` before the caret.
+    pad_chars: usize,
     caret_width: usize,
+}
+
+/// Bytes of a long line shown before the error, under the caret, and after.
+const WINDOW_BEFORE: usize = 80;
+const WINDOW_CARET: usize = 80;
+const WINDOW_AFTER: usize = 40;
+
+/// `text` cut to 60 characters with `...`, for messages that quote input.
+pub(crate) fn shorten(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(60) {
+        Some((at, _)) => format!("{}...", &text[..at]).into(),
+        None => text.into(),
+    }
 }
 
 impl ParseError {
@@ -228,11 +244,25 @@ impl ParseError {
         let line_end = src[line_start..]
             .find(['\n', '\r'])
             .map_or(src.len(), |n| line_start + n);
-        let source_line = src[line_start..line_end].to_string();
         let column = src[line_start..start].chars().count() + 1;
         let end = (span.end as usize).clamp(start, line_end);
         let end = floor_char_boundary(src, end);
-        let caret_width = src[start..end].chars().count().max(1);
+        // A long line (a generated policy on one line) is shown as a window
+        // around the error, so the message stays readable and small.
+        let from = floor_char_boundary(src, start.saturating_sub(WINDOW_BEFORE).max(line_start));
+        let shown_end = floor_char_boundary(src, end.min(start + WINDOW_CARET));
+        let to = floor_char_boundary(src, (shown_end + WINDOW_AFTER).min(line_end));
+        let mut source_line = String::new();
+        if from > line_start {
+            source_line.push_str("...");
+        }
+        let prefix = source_line.chars().count();
+        source_line.push_str(&src[from..to]);
+        if to < line_end {
+            source_line.push_str("...");
+        }
+        let pad_chars = prefix + src[from..start].chars().count();
+        let caret_width = src[start..shown_end].chars().count().max(1);
         ParseError(Box::new(Located {
             kind,
             span,
@@ -240,6 +270,7 @@ impl ParseError {
             line,
             column,
             source_line,
+            pad_chars,
             caret_width,
         }))
     }
@@ -274,7 +305,8 @@ impl ParseError {
         self.0.kind.to_string()
     }
 
-    /// The source line the error is on.
+    /// The source line the error is on; for a long line, a window of it
+    /// around the error, with `...` where it was cut.
     pub fn source_line(&self) -> &str {
         &self.0.source_line
     }
@@ -293,7 +325,7 @@ impl fmt::Display for ParseError {
             .0
             .source_line
             .chars()
-            .take(self.0.column - 1)
+            .take(self.0.pad_chars)
             .map(|c| if c == '\t' { '\t' } else { ' ' })
             .collect();
         write!(f, "{pad}{}", "^".repeat(self.0.caret_width))
@@ -350,6 +382,35 @@ mod tests {
             e.to_string(),
             "x.cil:2:2: bad\n\t(allow a b)\n\t^^^^^^^^^^^"
         );
+    }
+
+    #[test]
+    fn a_long_line_is_shown_as_a_window_around_the_error() {
+        let src = format!(
+            "{}(bad x){}",
+            "(type a)".repeat(1_000_000),
+            "(type b)".repeat(1000)
+        );
+        let at = 8_000_000;
+        let e = ParseError::new(
+            ErrorKind::Invalid("bad".into()),
+            Span::new(at, at + 7),
+            &src,
+            "big.cil",
+        );
+        assert_eq!((e.line(), e.column()), (1, at + 1));
+        let text = e.to_string();
+        assert!(text.len() < 400, "{} bytes", text.len());
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "big.cil:1:8000001: bad");
+        assert!(lines[1].starts_with("...(type a)") && lines[1].ends_with("..."));
+        // The caret sits under `(bad x)`.
+        let col = lines[2].find('^').unwrap();
+        assert_eq!(&lines[1][col..col + 7], "(bad x)");
+        assert_eq!(lines[2].trim_start(), "^^^^^^^");
+        // Short lines are shown whole.
+        let e = ParseError::new(ErrorKind::Unclosed, Span::new(0, 1), "(a b", "f");
+        assert_eq!(e.source_line(), "(a b");
     }
 
     #[test]

@@ -36,6 +36,8 @@ pub mod ast;
 pub mod builder;
 pub mod catalog;
 pub mod error;
+#[cfg(feature = "serde")]
+pub mod json;
 pub mod parse;
 mod print;
 pub mod span;

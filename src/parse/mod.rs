@@ -410,8 +410,8 @@ impl<'s, 'a> Cx<'s, 'a> {
     pub fn describe(&self, i: usize) -> String {
         let n = &self.nodes[i];
         match n.kind {
-            Kind::Symbol => format!("`{}`", n.text(self.src)),
-            Kind::Quoted => format!("\"{}\"", n.text(self.src)),
+            Kind::Symbol => format!("`{}`", crate::error::shorten(n.text(self.src))),
+            Kind::Quoted => format!("\"{}\"", crate::error::shorten(n.text(self.src))),
             Kind::List { .. } => "a list".into(),
             Kind::Comment => "a comment".into(),
             Kind::LineMark => "a line mark".into(),
