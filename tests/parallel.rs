@@ -1,8 +1,31 @@
 //! A large input parsed on several threads gives exactly what a
 //! single-threaded parse gives: the same AST, or the same first error.
 
-use cilgen::ParseOptions;
+use cilgen::{ParseOptions, Policy, Span};
 use pretty_assertions::assert_eq;
+
+/// Every statement's span, in walk order: `Span`'s `==` is always true (so
+/// a parsed node equals a built one), so trees compare equal whatever their
+/// spans; these are compared on their own.
+fn spans(policy: &Policy) -> Vec<(usize, usize)> {
+    policy
+        .walk()
+        .map(|s| {
+            let span: Span = s.span();
+            (span.start as usize, span.end as usize)
+        })
+        .collect()
+}
+
+/// The same tree, the same spans, or the same error.
+fn assert_same(one: &Result<Policy, String>, many: &Result<Policy, String>) {
+    assert!(one == many);
+    if let (Ok(a), Ok(b)) = (one, many) {
+        let (a, b) = (spans(a), spans(b));
+        assert!(a.iter().all(|&(s, e)| s < e), "a statement without a span");
+        assert!(a == b, "spans differ");
+    }
+}
 
 /// About 3 MB of flat statements.
 fn flat() -> String {
@@ -37,7 +60,7 @@ fn flat_input_parses_the_same_on_several_threads() {
     let src = flat();
     let (one, many) = both(&src);
     assert_eq!(one.as_ref().unwrap().statements.len(), 80_000);
-    assert!(one == many);
+    assert_same(&one, &many);
 }
 
 #[test]
@@ -51,7 +74,7 @@ fn a_split_inside_a_container_falls_back_to_one_thread() {
     src.push_str(")\n(type after)\n");
     let (one, many) = both(&src);
     assert!(one.is_ok());
-    assert!(one == many);
+    assert_same(&one, &many);
 }
 
 #[test]
@@ -83,10 +106,20 @@ fn errors_are_the_first_in_the_file_whichever_part_holds_them() {
 }
 
 #[test]
+fn spans_point_into_the_whole_file_not_into_a_part() {
+    let src = flat();
+    let (one, many) = both(&src);
+    assert_same(&one, &many);
+    // The last statement's span ends at the end of the file.
+    let last = spans(many.as_ref().unwrap()).last().copied().unwrap();
+    assert_eq!(last.1, src.trim_end().len());
+}
+
+#[test]
 fn line_marks_keep_their_pairing_across_the_whole_file() {
     let base = flat();
     let src = format!(";;* lms 1 a.te\n{base};;* lme\n");
     let (one, many) = both(&src);
     assert!(one.is_ok());
-    assert!(one == many);
+    assert_same(&one, &many);
 }

@@ -496,7 +496,7 @@ fn required(name: &str, candidates: &[&str]) -> PathBuf {
 }
 
 fn vm() -> Vm {
-    let dir = manifest_dir().join("target/vm");
+    let dir = common::tmp_root().join("vm");
     std::fs::create_dir_all(&dir).unwrap();
     Vm {
         semodule: required("semodule", &["/usr/sbin/semodule", "/sbin/semodule"]),
@@ -509,7 +509,7 @@ fn vm() -> Vm {
 
 /// The Debian policy pieces the toolchain tests also use.
 fn prepared_policy() -> PathBuf {
-    let dir = manifest_dir().join("target/test-tmp/policy");
+    let dir = common::tmp_root().join("policy");
     if !dir.join("ready").exists() {
         let (ok, log) = run(Command::new("bash")
             .arg(manifest_dir().join("tests/support/prepare-policy.sh"))

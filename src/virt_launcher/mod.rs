@@ -222,13 +222,16 @@ impl Default for VirtLauncher {
 
 impl VirtLauncher {
     /// The default module: a dedicated `virt_launcher` block with the groups
-    /// that are on by default and compiled in (multiqueue, hugepages,
-    /// virtiofs with default features).
+    /// that are on by default (multiqueue, hugepages, virtiofs). A build
+    /// without one of their Cargo features cannot generate it:
+    /// [`generate`](VirtLauncher::generate) names the feature, and a
+    /// smaller module is an explicit choice ([`only`](VirtLauncher::only),
+    /// [`without`](VirtLauncher::without)), never a silent one.
     pub fn new() -> VirtLauncher {
         VirtLauncher {
             groups: Group::OPTIONAL
                 .into_iter()
-                .filter(|g| g.is_default() && g.is_compiled_in())
+                .filter(|g| g.is_default())
                 .collect(),
             mode: DomainMode::Dedicated {
                 block: Name::new_unchecked("virt_launcher"),
@@ -543,9 +546,39 @@ mod tests {
         assert!(rendered.ends_with("^^^^^^^^^^^"), "{rendered}");
     }
 
+    /// The default groups this build has (all of them with default
+    /// features).
+    fn available() -> VirtLauncher {
+        VirtLauncher::new().only(
+            Group::OPTIONAL
+                .into_iter()
+                .filter(|g| g.is_default() && g.is_compiled_in()),
+        )
+    }
+
+    #[test]
+    fn the_default_module_needs_its_features() {
+        let result = VirtLauncher::new().generate();
+        match Group::OPTIONAL
+            .into_iter()
+            .find(|g| g.is_default() && !g.is_compiled_in())
+        {
+            Some(missing) => assert_eq!(
+                result.unwrap_err(),
+                GenerateError::NotCompiledIn {
+                    group: missing,
+                    feature: missing.name()
+                }
+            ),
+            None => assert!(result.is_ok()),
+        }
+        // Fewer groups are an explicit choice.
+        assert!(VirtLauncher::new().only([]).generate().is_ok());
+    }
+
     #[test]
     fn output_is_deterministic() {
-        let a = VirtLauncher::new().portable(true).narrow_proc(true);
+        let a = available().portable(true).narrow_proc(true);
         assert_eq!(
             a.generate().unwrap().to_string(),
             a.generate().unwrap().to_string()
@@ -554,7 +587,7 @@ mod tests {
 
     #[test]
     fn extend_mode_rewrites_the_subject_and_declares_nothing() {
-        let text = VirtLauncher::new()
+        let text = available()
             .extend(Ref::new("container_t").unwrap())
             .generate()
             .unwrap()
@@ -567,7 +600,7 @@ mod tests {
 
     #[test]
     fn options_that_cannot_work_are_errors() {
-        let err = VirtLauncher::new()
+        let err = available()
             .extend(Ref::new("container_t").unwrap())
             .portable(true)
             .generate()
@@ -576,7 +609,7 @@ mod tests {
         assert!("bogus".parse::<Group>().is_err());
         if !Group::Passt.is_compiled_in() {
             let err = VirtLauncher::new()
-                .with(Group::Passt)
+                .only([Group::Passt])
                 .generate()
                 .unwrap_err();
             assert_eq!(
