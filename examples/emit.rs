@@ -127,10 +127,10 @@ fn build(args: &Args) -> Result<String, String> {
         module = module.dedicated(block.clone());
     }
     module = module.portable(args.portable).narrow_proc(args.narrow_proc);
-    module
-        .generate()
-        .map(|p| p.to_string())
-        .map_err(|e| e.to_string())
+    // Checked printing: the text reads back as the module, or nothing is
+    // printed at all.
+    let policy = module.generate().map_err(|e| e.to_string())?;
+    policy.to_checked_string().map_err(|e| e.to_string())
 }
 
 #[cfg(feature = "serde")]

@@ -44,6 +44,14 @@ pub enum NameError {
         /// The rejected text.
         name: String,
     },
+    /// A word libsepol reserves for names of this kind.
+    #[error("`{name}` is a reserved word: {kind} cannot be named so")]
+    ReservedFor {
+        /// The rejected text.
+        name: String,
+        /// The kind of name.
+        kind: &'static str,
+    },
     /// A character a quoted string cannot hold.
     #[error("a quoted string cannot contain {ch:?}")]
     StringChar {
@@ -249,9 +257,19 @@ impl ParseError {
         let end = floor_char_boundary(src, end);
         // A long line (a generated policy on one line) is shown as a window
         // around the error, so the message stays readable and small.
-        let from = floor_char_boundary(src, start.saturating_sub(WINDOW_BEFORE).max(line_start));
-        let shown_end = floor_char_boundary(src, end.min(start + WINDOW_CARET));
-        let to = floor_char_boundary(src, (shown_end + WINDOW_AFTER).min(line_end));
+        let long = line_end - line_start > WINDOW_BEFORE + WINDOW_CARET + WINDOW_AFTER;
+        let (from, shown_end, to) = if long {
+            let from =
+                floor_char_boundary(src, start.saturating_sub(WINDOW_BEFORE).max(line_start));
+            let shown_end = floor_char_boundary(src, end.min(start + WINDOW_CARET));
+            (
+                from,
+                shown_end,
+                floor_char_boundary(src, (shown_end + WINDOW_AFTER).min(line_end)),
+            )
+        } else {
+            (line_start, end, line_end)
+        };
         let mut source_line = String::new();
         if from > line_start {
             source_line.push_str("...");
@@ -343,6 +361,29 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
         i -= 1;
     }
     i
+}
+
+/// Why [`Policy::to_checked_string`](crate::Policy::to_checked_string)
+/// refused a tree: its text would not read back as the same tree.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PrintError {
+    /// The text does not parse; the error points into the printed text.
+    #[error("the printed text does not read back:\n{error}")]
+    Unreadable {
+        /// The parse error, against the printed text.
+        error: Box<ParseError>,
+    },
+    /// The text parses to another tree.
+    #[error("top-level statement {index} prints as `{printed}`, which reads back as `{reads_as}`")]
+    Changed {
+        /// Index of the first top-level statement that differs.
+        index: usize,
+        /// How it prints.
+        printed: String,
+        /// What that text reads back as.
+        reads_as: String,
+    },
 }
 
 /// An error before rendering: what and where.

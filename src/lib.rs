@@ -50,7 +50,7 @@ pub use ast::{
     Expr, InPosition, LineMark, Macro, Name, Optional, Param, ParamKind, Permx, PermxArg,
     PermxKind, PermxValue, Policy, QString, Radix, Ref, Spanned, Statement, Term, Value,
 };
-pub use error::{ErrorKind, NameError, ParseError};
+pub use error::{ErrorKind, NameError, ParseError, PrintError};
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

@@ -21,9 +21,10 @@ use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
+use crate::ast::names::NameKind;
 use crate::ast::*;
 use crate::catalog::Catalog;
-use crate::error::{ErrorKind, ParseError};
+use crate::error::{ErrorKind, NameError, ParseError};
 use crate::span::Span;
 
 /// A libsepol release, for the dialect check.
@@ -109,6 +110,15 @@ pub enum Problem {
         /// The keyword of the first declaration.
         first: &'static str,
     },
+    /// A declared name that libsepol reserves for its kind (only trees built
+    /// in code can hold one: the parser refuses it).
+    #[error("`{name}` is a reserved word: {kind} cannot be named so")]
+    ReservedName {
+        /// The name.
+        name: String,
+        /// What it names.
+        kind: &'static str,
+    },
     /// A statement or form the target release rejects.
     #[error("{what} needs libsepol {since} or later; the target is {target}")]
     TooNew {
@@ -137,7 +147,9 @@ impl Diagnostic {
         let mut span = self.span;
         let token = match &self.problem {
             Problem::UnknownPermission { perm, .. } => Some(perm.as_str()),
-            Problem::Duplicate { name, .. } => Some(name.as_str()),
+            Problem::Duplicate { name, .. } | Problem::ReservedName { name, .. } => {
+                Some(name.as_str())
+            }
             Problem::TooNew { .. } => None,
         };
         if let Some(tok) = token {
@@ -423,8 +435,42 @@ fn declaration(s: &Statement) -> Option<(&'static str, &'static str, &Name)> {
     })
 }
 
+/// Names a statement declares that libsepol reserves for their kind.
+fn check_reserved(s: &Statement, out: &mut Vec<Diagnostic>) {
+    let mut names: Vec<(NameKind, &Name)> = Vec::new();
+    match s {
+        Statement::Class(c) => names.extend(c.perms.iter().map(|p| (NameKind::Permission, p))),
+        Statement::ClassMap(c) => names.extend(c.perms.iter().map(|p| (NameKind::Permission, p))),
+        Statement::Common(c) => names.extend(c.perms.iter().map(|p| (NameKind::Permission, p))),
+        Statement::Macro(m) => names.extend(m.params.iter().map(|p| {
+            let kind = match p.kind {
+                ParamKind::Type => NameKind::Type,
+                ParamKind::Role => NameKind::Role,
+                ParamKind::User => NameKind::User,
+                ParamKind::Category | ParamKind::CategorySet => NameKind::Category,
+                ParamKind::Boolean => NameKind::Boolean,
+                _ => NameKind::Other,
+            };
+            (kind, &p.name)
+        })),
+        _ => {}
+    }
+    if let Some((_, keyword, name)) = declaration(s) {
+        names.push((NameKind::of_keyword(keyword), name));
+    }
+    for (kind, name) in names {
+        if let Err(NameError::ReservedFor { name, kind }) = kind.check(name) {
+            out.push(Diagnostic {
+                problem: Problem::ReservedName { name, kind },
+                span: s.span(),
+            });
+        }
+    }
+}
+
 fn check_duplicates(stmts: &[Statement], scope: &mut Scope, out: &mut Vec<Diagnostic>) {
     for s in stmts {
+        check_reserved(s, out);
         if let Some((table, keyword, name)) = declaration(s) {
             let key = (table, name.to_string());
             if let Some(first) = scope.names.get(&key) {
@@ -503,6 +549,26 @@ mod tests {
         );
         assert!(problems("(tunableif t (true (type x)) (false (type x)))", None).is_empty());
         assert_eq!(problems("(type x)(optional o (type x))", None).len(), 1);
+    }
+
+    #[test]
+    fn built_trees_with_reserved_names_are_reported() {
+        use crate::builder::*;
+        let mut policy = Policy::new();
+        policy.push(ty(Name::new("self").unwrap()));
+        policy.push(Block {
+            name: Name::new("all").unwrap(),
+            body: vec![],
+            span: Span::DUMMY,
+        });
+        let found: Vec<String> = validate(&policy, &ValidateOptions::default())
+            .iter()
+            .map(|d| d.problem.to_string())
+            .collect();
+        assert_eq!(
+            found,
+            ["`self` is a reserved word: a type, type attribute or type alias cannot be named so"]
+        );
     }
 
     #[test]

@@ -109,6 +109,58 @@ impl Policy {
             stack: vec![self.statements.iter()],
         }
     }
+
+    /// The canonical text, checked: it reads back as this very tree, or
+    /// the policy is refused with what would go wrong.
+    ///
+    /// `Display` prints any tree. A tree parsed from text always reads
+    /// back, but one built in code can hold what CIL cannot say: an empty
+    /// list, a port past 65535, a name where the parser would read an
+    /// operator (`(typeattributeset a (all))` from a leaf named `all`), a
+    /// branch with no statement, a block inside a macro. Print trees built
+    /// in code with this method.
+    ///
+    /// ```
+    /// use cilgen::{Policy, Ref, Term, Expr};
+    /// use cilgen::builder::typeattributeset;
+    ///
+    /// let mut policy = Policy::new();
+    /// let leaf = Term::Leaf(Ref::new("all")?);
+    /// policy.push(typeattributeset(Ref::new("a")?, Expr::List(vec![leaf])));
+    /// let err = policy.to_checked_string().unwrap_err();
+    /// assert!(err.to_string().contains("reads back as"), "{err}");
+    /// # Ok::<(), cilgen::NameError>(())
+    /// ```
+    pub fn to_checked_string(&self) -> Result<String, crate::error::PrintError> {
+        let text = self.to_string();
+        let back = crate::parse::ParseOptions::new()
+            .threads(1)
+            .file_name("<printed>")
+            .parse(&text)
+            .map_err(|e| crate::error::PrintError::Unreadable { error: Box::new(e) })?;
+        if back == *self {
+            return Ok(text);
+        }
+        let index = self
+            .statements
+            .iter()
+            .zip(&back.statements)
+            .position(|(a, b)| a != b)
+            .unwrap_or(self.statements.len().min(back.statements.len()));
+        let show = |s: Option<&Statement>| {
+            s.map(|s| {
+                crate::print::print_body(std::slice::from_ref(s))
+                    .trim_end()
+                    .to_string()
+            })
+            .unwrap_or_else(|| "nothing".into())
+        };
+        Err(crate::error::PrintError::Changed {
+            index,
+            printed: show(self.statements.get(index)),
+            reads_as: show(back.statements.get(index)),
+        })
+    }
 }
 
 impl FromIterator<Statement> for Policy {

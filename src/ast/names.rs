@@ -12,15 +12,98 @@ use crate::error::NameError;
 /// Longest declared name secilc accepts, in bytes.
 pub const MAX_NAME_LEN: usize = 2047;
 
-/// Words that are operators in CIL expressions; never valid as a name or as
-/// a reference. (secilc lets a few kinds declare some of them, such as a user
-/// named `range`, but such a name can never be used in an expression; cilgen
-/// treats them as keywords everywhere.)
+/// Words that are operators in CIL expressions. Which of them a name may
+/// be depends on its kind ([`NameKind::reserved`]); a reference to a
+/// declaration of a kind that may use them (`(call all ...)` for a macro
+/// named `all`) is a plain reference.
 pub const OPERATOR_WORDS: [&str; 8] = ["and", "or", "xor", "not", "all", "eq", "neq", "range"];
 
-/// Words a declared name cannot be, on top of [`OPERATOR_WORDS`]: the
-/// built-in targets of access-vector rules.
+/// The built-in targets of access-vector rules.
 pub const BUILTIN_TARGETS: [&str; 3] = ["self", "notself", "other"];
+
+/// What a declared name names, as far as libsepol reserves words for it
+/// (`cil_verify.c`, `__cil_is_reserved_name`): only names that can stand in
+/// an expression have reserved words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum NameKind {
+    /// Types, type attributes and type aliases.
+    Type,
+    /// Booleans and tunables.
+    Boolean,
+    /// Permissions of classes, commons and class maps.
+    Permission,
+    /// Users and user attributes.
+    User,
+    /// Roles and role attributes.
+    Role,
+    /// Categories, category sets and category aliases.
+    Category,
+    /// Named extended permission sets.
+    PermissionX,
+    /// Everything else (blocks, macros, optionals, classes, SIDs, contexts,
+    /// levels, sensitivities...): no reserved words.
+    Other,
+}
+
+impl NameKind {
+    /// The words a name of this kind cannot be.
+    pub fn reserved(self) -> &'static [&'static str] {
+        const OPS: [&str; 4] = ["and", "or", "xor", "not"];
+        match self {
+            NameKind::Type => &["and", "or", "xor", "not", "all", "self", "notself", "other"],
+            NameKind::Boolean => &["and", "or", "xor", "not", "eq", "neq"],
+            NameKind::Permission | NameKind::User | NameKind::Role => {
+                &["and", "or", "xor", "not", "all"]
+            }
+            NameKind::Category | NameKind::PermissionX => {
+                &["and", "or", "xor", "not", "all", "range"]
+            }
+            NameKind::Other => {
+                let _ = OPS;
+                &[]
+            }
+        }
+    }
+
+    /// The kind a declaration keyword declares (`type`, `boolean`...).
+    pub fn of_keyword(keyword: &str) -> NameKind {
+        match keyword {
+            "type" | "typeattribute" | "typealias" => NameKind::Type,
+            "boolean" | "tunable" => NameKind::Boolean,
+            "user" | "userattribute" => NameKind::User,
+            "role" | "roleattribute" => NameKind::Role,
+            "category" | "categoryset" | "categoryalias" => NameKind::Category,
+            "permissionx" => NameKind::PermissionX,
+            _ => NameKind::Other,
+        }
+    }
+
+    /// What it is called in messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            NameKind::Type => "a type, type attribute or type alias",
+            NameKind::Boolean => "a boolean or tunable",
+            NameKind::Permission => "a permission",
+            NameKind::User => "a user or user attribute",
+            NameKind::Role => "a role or role attribute",
+            NameKind::Category => "a category, category set or category alias",
+            NameKind::PermissionX => "a permissionx",
+            NameKind::Other => "a name",
+        }
+    }
+
+    /// Checks a declared name of this kind against its reserved words.
+    pub fn check(self, name: &str) -> Result<(), NameError> {
+        if self.reserved().contains(&name) {
+            return Err(NameError::ReservedFor {
+                name: name.into(),
+                kind: self.describe(),
+            });
+        }
+        Ok(())
+    }
+}
 
 /// Byte classes, so the lexer and the name checks do one table lookup per
 /// byte.
@@ -189,11 +272,7 @@ macro_rules! string_newtype {
 }
 
 pub(crate) fn check_name(s: &str) -> Result<(), NameError> {
-    check_identifier(s)?;
-    if s.len() <= 7 && (OPERATOR_WORDS.contains(&s) || BUILTIN_TARGETS.contains(&s)) {
-        return Err(NameError::Reserved { name: s.into() });
-    }
-    Ok(())
+    check_identifier(s)
 }
 
 pub(crate) fn check_ref(s: &str) -> Result<(), NameError> {
@@ -222,13 +301,6 @@ pub(crate) fn check_ref(s: &str) -> Result<(), NameError> {
         }
         Err(e) => return Err(whole(e)),
     }
-    reserved_ref(s)
-}
-
-fn reserved_ref(s: &str) -> Result<(), NameError> {
-    if s.len() <= 5 && OPERATOR_WORDS.contains(&s) {
-        return Err(NameError::Reserved { name: s.into() });
-    }
     Ok(())
 }
 
@@ -243,8 +315,10 @@ string_newtype!(
     /// A declared name: `(type NAME)`, `(block NAME ...)`.
     ///
     /// An ASCII letter, then letters, digits, `_` or `-`; at most 2047
-    /// characters; no dot; not an operator word (`and or xor not all eq neq
-    /// range`) nor `self`, `notself`, `other`.
+    /// characters; no dot. Words reserved for some kinds of names (a type
+    /// named `self`, a category named `range`) are checked where the kind is
+    /// known: by the parser, and by [`validate`](crate::validate) for trees
+    /// built in code ([`NameKind`]).
     ///
     /// ```
     /// use cilgen::Name;
@@ -261,8 +335,9 @@ string_newtype!(
     /// `.global_t` (leading dot: the global namespace).
     ///
     /// Each dot-separated part follows the rules of [`Name`]; `self`,
-    /// `notself` and `other` are valid references (the built-in targets);
-    /// operator words are not.
+    /// `notself` and `other` are valid references (the built-in targets),
+    /// and so is a macro or block named `all`. Inside an expression the
+    /// parser reads an operator word as the operator.
     ///
     /// ```
     /// use cilgen::Ref;
@@ -385,24 +460,30 @@ mod tests {
             Name::new("héllo"),
             Err(NameError::BadChar { ch: 'é', .. })
         ));
-        for reserved in [
-            "and", "or", "xor", "not", "all", "eq", "neq", "range", "self", "notself", "other",
-        ] {
-            assert!(
-                matches!(Name::new(reserved), Err(NameError::Reserved { .. })),
-                "{reserved}"
-            );
+        // Which words a name may be depends on its kind (libsepol's table).
+        for word in OPERATOR_WORDS.iter().chain(&BUILTIN_TARGETS) {
+            assert!(Name::new(word).is_ok(), "{word}");
+            assert!(NameKind::Other.check(word).is_ok());
         }
+        assert!(NameKind::Type.check("self").is_err());
+        assert!(NameKind::Type.check("range").is_ok());
+        assert!(NameKind::Boolean.check("all").is_ok());
+        assert!(NameKind::Boolean.check("eq").is_err());
+        assert!(NameKind::Category.check("range").is_err());
+        assert!(NameKind::User.check("self").is_ok());
         // Keywords are not reserved: (type allow) compiles.
         assert!(Name::new("allow").is_ok());
     }
 
     #[test]
     fn refs_may_be_dotted_or_global() {
-        for ok in ["a", "a.b.c", ".a", ".a.b", "self", "notself"] {
+        // A macro or block may be named `all` and called or inherited.
+        for ok in [
+            "a", "a.b.c", ".a", ".a.b", "self", "notself", "all", "b.and",
+        ] {
             assert!(Ref::new(ok).is_ok(), "{ok}");
         }
-        for bad in ["", ".", "a.", "a..b", "..a", ".9", "and", "a b"] {
+        for bad in ["", ".", "a.", "a..b", "..a", ".9", "a b"] {
             assert!(Ref::new(bad).is_err(), "{bad}");
         }
         assert_eq!(Ref::new("blk.process").unwrap().base(), "process");

@@ -320,15 +320,7 @@ pub(crate) trait Leaf: Sized {
 
 impl Leaf for Ref {
     fn parse_leaf(cx: &Cx<'_, '_>, i: usize) -> DResult<Self> {
-        let s = atom(cx, i, "a name")?;
-        if OPERATOR_WORDS.contains(&s) {
-            return Err(Diag::new(
-                ErrorKind::Invalid(format!(
-                    "operator `{s}` must come first in its parenthesized expression"
-                )),
-                cx.span(i),
-            ));
-        }
+        atom(cx, i, "a name")?;
         Ref::parse(cx, i)
     }
 
@@ -360,10 +352,20 @@ impl Leaf for PermxValue {
 /// A name or a parenthesized expression.
 pub(crate) fn term<L: Leaf>(cx: &Cx<'_, '_>, i: usize, flavor: Flavor) -> DResult<Term<L>> {
     if cx.is_list(i) {
-        expr(cx, i, flavor).map(Term::from)
-    } else {
-        L::parse_leaf(cx, i).map(Term::Leaf)
+        return expr(cx, i, flavor).map(Term::from);
     }
+    // Outside the operator's place, libsepol refuses every operator word,
+    // whatever the expression ("Operator (all) not in an expression"), even
+    // where a name of that kind may be spelt so (a boolean named `all`).
+    if let Some(s) = cx.atom(i).filter(|s| OPERATOR_WORDS.contains(s)) {
+        return Err(Diag::new(
+            ErrorKind::Invalid(format!(
+                "operator `{s}` must come first in its parenthesized expression"
+            )),
+            cx.span(i),
+        ));
+    }
+    L::parse_leaf(cx, i).map(Term::Leaf)
 }
 
 /// A parenthesized expression.

@@ -2,6 +2,7 @@
 
 use super::args::{Arg, Flavor, term};
 use super::{Cx, Nesting, SimpleStatement, line_mark, shape};
+use crate::ast::names::NameKind;
 use crate::ast::*;
 use crate::error::{DResult, Diag, ErrorKind};
 use crate::syntax::Kind;
@@ -94,6 +95,67 @@ pub(crate) fn statement(cx: &Cx<'_, '_>, list: usize, nest: Nesting) -> DResult<
             cx.span(list),
         ));
     }
+    let s = dispatch(cx, list, nest, keyword, first)?;
+    reserved_names(cx, list, keyword)?;
+    Ok(s)
+}
+
+/// The words libsepol reserves for the names a statement declares: a type
+/// cannot be named `self`, a category `range`; a block or a macro can be
+/// named `all`.
+fn reserved_names(cx: &Cx<'_, '_>, list: usize, keyword: &str) -> DResult<()> {
+    let check = |kind: NameKind, i: usize| match cx.atom(i) {
+        Some(name) => kind
+            .check(name)
+            .map_err(|e| Diag::new(ErrorKind::Name(e), cx.span(i))),
+        None => Ok(()),
+    };
+    let items = cx.items(list)?;
+    match keyword {
+        "class" | "common" | "classmap" => {
+            if let Some(&perms) = items.get(2).filter(|&&p| cx.is_list(p)) {
+                for &p in cx.items(perms)?.iter() {
+                    check(NameKind::Permission, p)?;
+                }
+            }
+        }
+        "macro" => {
+            if let Some(&params) = items.get(2).filter(|&&p| cx.is_list(p)) {
+                for &param in cx.items(params)?.iter() {
+                    let pair = cx.items(param)?;
+                    let kind = match pair.first().and_then(|&k| cx.atom(k)) {
+                        Some("type") => NameKind::Type,
+                        Some("role") => NameKind::Role,
+                        Some("user") => NameKind::User,
+                        Some("category" | "categoryset") => NameKind::Category,
+                        Some("bool" | "boolean") => NameKind::Boolean,
+                        _ => NameKind::Other,
+                    };
+                    if let Some(&name) = pair.get(1) {
+                        check(kind, name)?;
+                    }
+                }
+            }
+        }
+        _ => {
+            let kind = NameKind::of_keyword(keyword);
+            if kind != NameKind::Other {
+                if let Some(&name) = items.get(1) {
+                    check(kind, name)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn dispatch(
+    cx: &Cx<'_, '_>,
+    list: usize,
+    nest: Nesting,
+    keyword: &str,
+    first: usize,
+) -> DResult<Statement> {
     match keyword {
         "block" => block(cx, list, nest),
         "in" => in_statement(cx, list, nest),
