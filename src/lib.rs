@@ -27,10 +27,10 @@
 //! the libsepol release a policy targets; [`virt_launcher`] generates the
 //! KubeVirt module from its templates.
 //!
-//! Comments on their own lines between statements, at top level and inside
-//! containers, are kept in place. A comment inside a statement's
-//! parentheses (between `(allow` and its `)`, or in a container's header
-//! before its first statement's line) is dropped.
+//! Comments are never dropped: those on their own lines between statements
+//! stay in place; one inside a statement's parentheses follows the
+//! statement in the tree ([`Comment::inside`]) and prints back after the
+//! token it followed.
 
 pub mod ast;
 pub mod builder;

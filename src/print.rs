@@ -16,6 +16,13 @@ pub(crate) struct Printer {
     out: String,
     indent: usize,
     space: bool,
+    /// Tokens of the current statement written so far.
+    tokens: u32,
+    /// Comments to write inside the current statement: (after token, text),
+    /// in order.
+    inside: Vec<(u32, String)>,
+    /// A comment ended the line: the next token starts a new one.
+    broken: bool,
 }
 
 impl Printer {
@@ -24,6 +31,9 @@ impl Printer {
             out: String::new(),
             indent: 0,
             space: false,
+            tokens: 0,
+            inside: Vec::new(),
+            broken: false,
         }
     }
 
@@ -32,8 +42,36 @@ impl Printer {
     }
 
     fn sep(&mut self) {
-        if self.space {
+        if self.broken {
+            // A line inside a statement, after a comment: one level in.
+            self.out.push('\n');
+            for _ in 0..=self.indent {
+                self.out.push_str("    ");
+            }
+            self.broken = false;
+        } else if self.space {
             self.out.push(' ');
+        }
+    }
+
+    /// Counts a token and writes the comments that follow it.
+    fn token(&mut self) {
+        self.tokens += 1;
+        while self
+            .inside
+            .first()
+            .is_some_and(|(at, _)| *at == self.tokens)
+        {
+            let (_, text) = self.inside.remove(0);
+            if self.broken {
+                self.sep();
+            } else {
+                self.out.push(' ');
+            }
+            self.out.push(';');
+            self.out.push_str(&text);
+            self.broken = true;
+            self.space = false;
         }
     }
 
@@ -42,6 +80,7 @@ impl Printer {
         self.sep();
         self.out.push_str(s);
         self.space = true;
+        self.token();
     }
 
     /// A value's `Display` form as a bare symbol, without a temporary string.
@@ -51,6 +90,7 @@ impl Printer {
         // Writing to a String cannot fail.
         let _ = write!(self.out, "{v}");
         self.space = true;
+        self.token();
     }
 
     /// A string, always in quotes.
@@ -60,6 +100,7 @@ impl Printer {
         self.out.push_str(s);
         self.out.push('"');
         self.space = true;
+        self.token();
     }
 
     /// A symbol or string: bare when it can be.
@@ -75,11 +116,16 @@ impl Printer {
         self.sep();
         self.out.push('(');
         self.space = false;
+        self.token();
     }
 
     pub fn close(&mut self) {
+        if self.broken {
+            self.sep();
+        }
         self.out.push(')');
         self.space = true;
+        self.token();
     }
 
     fn line_start(&mut self) {
@@ -90,9 +136,14 @@ impl Printer {
     }
 
     /// Statements one per line at the current indent, each ending in `\n`.
+    /// Comments written inside a statement (they follow it, with
+    /// [`Comment::inside`]) go back inside it.
     pub fn body(&mut self, stmts: &[Statement]) {
         let mut prev: Option<&Statement> = None;
-        for s in stmts {
+        let mut i = 0;
+        while i < stmts.len() {
+            let s = &stmts[i];
+            i += 1;
             if matches!(s, Statement::Comment(_)) && prev.is_some_and(|p| !p.is_trivia()) {
                 self.out.push('\n');
             }
@@ -100,15 +151,53 @@ impl Printer {
                 Statement::LineMark(_) => {}
                 _ => self.line_start(),
             }
+            let mut inside = Vec::new();
+            if !s.is_trivia() {
+                while let Some(Statement::Comment(c)) = stmts.get(i) {
+                    let Some(at) = c.inside() else { break };
+                    inside.push((at, c.text().to_string()));
+                    i += 1;
+                }
+            }
+            // A statement's own tokens and comments; those of a container's
+            // body are its statements', so the state is saved around them.
+            let saved = (
+                std::mem::replace(&mut self.tokens, 0),
+                std::mem::replace(&mut self.inside, inside),
+                std::mem::replace(&mut self.broken, false),
+            );
             self.statement(s);
+            // Comments that found no token (built in code) still print.
+            for (_, text) in std::mem::take(&mut self.inside) {
+                self.out.push_str(" ;");
+                self.out.push_str(&text);
+            }
+            (self.tokens, self.inside, self.broken) = saved;
             self.out.push('\n');
             prev = Some(s);
         }
     }
 
+    /// Ends a container's header: writes the header's comments that are
+    /// left (built in code with a token past the header); whether any
+    /// comment ended the header's last line.
+    fn end_header(&mut self) -> bool {
+        for (_, text) in std::mem::take(&mut self.inside) {
+            self.out.push_str(" ;");
+            self.out.push_str(&text);
+            self.broken = true;
+        }
+        std::mem::replace(&mut self.broken, false)
+    }
+
     /// A container's `(KEYWORD HEADER` is written; writes its body and `)`.
     fn container_body(&mut self, stmts: &[Statement]) {
+        let commented = self.end_header();
         if stmts.is_empty() {
+            if commented {
+                self.out.push('\n');
+                self.line_start();
+            }
             self.close();
             return;
         }
@@ -264,6 +353,7 @@ impl Printer {
                 self.open();
                 self.word(c.kind.keyword());
                 c.condition.print(self);
+                self.end_header();
                 self.out.push('\n');
                 self.indent += 1;
                 for (word, branch) in [("true", &c.if_true), ("false", &c.if_false)] {

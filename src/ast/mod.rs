@@ -202,8 +202,15 @@ impl<'a> Iterator for Walk<'a> {
     }
 }
 
-/// A comment on its own line: `; text`. `text` is what follows the first
-/// `;` and holds no line break.
+/// A comment: `; text`. `text` is what follows the first `;` and holds no
+/// line break.
+///
+/// A comment on its own line between statements stands where it is. A
+/// comment written inside a statement's parentheses (`(typeattributeset a
+/// (kernel_t ; why\n))`) follows that statement in the list, with
+/// [`inside`](Comment::inside) saying after which of the statement's tokens
+/// it was (each atom, `(` and `)` counts one, the statement's own `(` is
+/// the first): the printer puts it back there, so no comment is lost.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 // Deserialised through the constructor, so JSON cannot smuggle a line break
@@ -211,6 +218,8 @@ impl<'a> Iterator for Walk<'a> {
 #[cfg_attr(feature = "serde", serde(try_from = "CommentFields"))]
 pub struct Comment {
     text: String,
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    inside: Option<u32>,
     /// Where it was parsed from.
     #[cfg_attr(feature = "serde", serde(skip))]
     pub span: Span,
@@ -226,8 +235,22 @@ impl Comment {
         }
         Ok(Comment {
             text,
+            inside: None,
             span: Span::DUMMY,
         })
+    }
+
+    /// This comment, written inside the previous statement after its
+    /// `token`th token (1 is the statement's own `(`).
+    pub fn inside_after(mut self, token: u32) -> Comment {
+        self.inside = Some(token);
+        self
+    }
+
+    /// For a comment written inside the previous statement: after which of
+    /// its tokens.
+    pub fn inside(&self) -> Option<u32> {
+        self.inside
     }
 
     /// `; text` with one space after the `;`, the usual look.
@@ -242,6 +265,7 @@ impl Comment {
     pub(crate) fn parsed(text: &str, span: Span) -> Comment {
         Comment {
             text: text.to_string(),
+            inside: None,
             span,
         }
     }
@@ -257,13 +281,18 @@ impl Comment {
 #[derive(serde::Deserialize)]
 struct CommentFields {
     text: String,
+    #[serde(default)]
+    inside: Option<u32>,
 }
 
 #[cfg(feature = "serde")]
 impl TryFrom<CommentFields> for Comment {
     type Error = crate::error::NameError;
     fn try_from(fields: CommentFields) -> Result<Comment, Self::Error> {
-        Comment::new(fields.text)
+        Ok(Comment {
+            inside: fields.inside,
+            ..Comment::new(fields.text)?
+        })
     }
 }
 

@@ -249,7 +249,7 @@ fn parse_part(src: &str, max_depth: usize, start: usize, end: usize) -> DResult<
     let perms = RefCell::new(FxHashMap::default());
     let mut statements = Vec::new();
     while let Some(top) = reader.next(&mut nodes)? {
-        statements.push(match top {
+        match top {
             Top::List => {
                 let cx = Cx {
                     nodes: &nodes,
@@ -257,17 +257,20 @@ fn parse_part(src: &str, max_depth: usize, start: usize, end: usize) -> DResult<
                     names: &names,
                     perms: &perms,
                 };
-                let s = statements::statement(&cx, 0, Nesting::default())?;
+                statements::statement_into(&cx, 0, Nesting::default(), &mut statements)?;
                 // One huge form (a booleanif of tens of thousands of rules)
                 // must not keep its arena for the rest of the file.
                 if nodes.capacity() > 1 << 16 {
                     nodes = Vec::new();
                 }
-                s
             }
-            Top::Comment(text, span) => Statement::Comment(Comment::parsed(text, span)),
-            Top::LineMark(text, span) => Statement::LineMark(line_mark(text, span)?),
-        });
+            Top::Comment(text, span) => {
+                statements.push(Statement::Comment(Comment::parsed(text, span)))
+            }
+            Top::LineMark(text, span) => {
+                statements.push(Statement::LineMark(line_mark(text, span)?))
+            }
+        }
     }
     Ok((statements, reader.position()))
 }

@@ -100,6 +100,90 @@ pub(crate) fn statement(cx: &Cx<'_, '_>, list: usize, nest: Nesting) -> DResult<
     Ok(s)
 }
 
+/// One statement, and after it the comments written inside its
+/// parentheses (each knowing after which token it stood), so that no
+/// comment is lost. A container's comments are those of its header; the
+/// comments of its body are statements of the body.
+pub(crate) fn statement_into(
+    cx: &Cx<'_, '_>,
+    list: usize,
+    nest: Nesting,
+    out: &mut Vec<Statement>,
+) -> DResult<()> {
+    let s = statement(cx, list, nest)?;
+    let keyword = cx
+        .children(list)
+        .find(|&i| cx.node(i).kind != Kind::Comment)
+        .and_then(|k| cx.atom(k))
+        .unwrap_or_default();
+    // Where the body starts (what follows the header, as the container's
+    // parser reads it: comments there are the body's), and which child
+    // lists are branches to pass over.
+    let header_end = |n: usize| {
+        cx.children(list)
+            .filter(|&i| cx.node(i).kind != Kind::Comment)
+            .nth(n - 1)
+            .map_or(cx.skip(list), |last| cx.skip(last))
+    };
+    let (end, branches): (usize, bool) = match keyword {
+        "block" | "optional" => (header_end(2), false),
+        "macro" => (header_end(3), false),
+        "in" => {
+            let head: Vec<usize> = cx
+                .children(list)
+                .filter(|&i| cx.node(i).kind != Kind::Comment)
+                .take(3)
+                .collect();
+            let positioned = head.len() == 3
+                && matches!(cx.atom(head[1]), Some("before" | "after"))
+                && !cx.is_list(head[2]);
+            (header_end(if positioned { 3 } else { 2 }), false)
+        }
+        "booleanif" | "tunableif" => (cx.skip(list), true),
+        _ => (cx.skip(list), false),
+    };
+    out.push(s);
+    let mut tokens = 1u32;
+    let mut open: Vec<usize> = Vec::new();
+    let mut i = list + 1;
+    while i < end {
+        while open.last().is_some_and(|&e| e <= i) {
+            open.pop();
+            tokens += 1;
+        }
+        let node = cx.node(i);
+        match node.kind {
+            Kind::Comment => {
+                out.push(Statement::Comment(
+                    Comment::parsed(cx.text(i), node.span).inside_after(tokens),
+                ));
+            }
+            Kind::List { .. }
+                if branches
+                    && cx.children(list).any(|c| c == i)
+                    && matches!(
+                        cx.children(i)
+                            .find(|&c| cx.node(c).kind != Kind::Comment)
+                            .and_then(|c| cx.atom(c)),
+                        Some("true" | "false")
+                    ) =>
+            {
+                // A branch is a body: its comments are its statements'.
+                i = cx.skip(i);
+                continue;
+            }
+            Kind::List { .. } => {
+                tokens += 1;
+                open.push(cx.skip(i));
+            }
+            Kind::LineMark => {}
+            Kind::Symbol | Kind::Quoted => tokens += 1,
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
 /// The words libsepol reserves for the names a statement declares: a type
 /// cannot be named `self`, a category `range`; a block or a macro can be
 /// named `all`.
@@ -471,12 +555,12 @@ fn body(cx: &Cx<'_, '_>, list: usize, start: usize, nest: Nesting) -> DResult<Ve
     let mut i = start;
     while i < end {
         let node = cx.node(i);
-        out.push(match node.kind {
-            Kind::List { .. } => statement(cx, i, nest)?,
-            Kind::Comment => Statement::Comment(Comment::parsed(cx.text(i), node.span)),
-            Kind::LineMark => Statement::LineMark(line_mark(cx.text(i), node.span)?),
+        match node.kind {
+            Kind::List { .. } => statement_into(cx, i, nest, &mut out)?,
+            Kind::Comment => out.push(Statement::Comment(Comment::parsed(cx.text(i), node.span))),
+            Kind::LineMark => out.push(Statement::LineMark(line_mark(cx.text(i), node.span)?)),
             Kind::Symbol | Kind::Quoted => return Err(cx.expected("a statement", i)),
-        });
+        }
         i = cx.skip(i);
     }
     Ok(out)
