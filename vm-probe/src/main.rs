@@ -46,8 +46,6 @@ const HUGEPAGES: &str = "/dev/hugepages";
 const NFS_DIR: &str = "/srv/nfs";
 /// An empty directory the passt operations mount a tmpfs on.
 const PASST_MOUNTPOINT: &str = "/run/passt-root";
-/// A file on a tmpfs (`tmpfs_t`) that the harness made.
-const TMPFS_FILE: &str = "/run/passt/data";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
@@ -236,7 +234,8 @@ fn probe(run: &str) {
     r.op_if(proc_mounted, "proc-umount", || umount("/proc"));
     r.op_if(bound, "nfs-umount", || umount(NFS_DIR));
 
-    // Group passt: a tmpfs-rooted mount namespace, and a file on tmpfs.
+    // Group passt: a tmpfs-rooted mount namespace, and a file on that tmpfs
+    // checked and mapped.
     let tmpfs = r.op_if(private, "tmpfs-mount", || {
         mount(
             Some("tmpfs"),
@@ -246,9 +245,11 @@ fn probe(run: &str) {
             Some("size=64k"),
         )
     });
+    let file = format!("{PASST_MOUNTPOINT}/data");
+    let made = r.op_if(tmpfs, "tmpfs-file", || fs::write(&file, [0u8; 4096]));
+    r.op_if(made, "tmpfs-stat", || fs::metadata(&file).map(drop));
+    r.op_if(made, "tmpfs-map", || map_file(&file));
     r.op_if(tmpfs, "tmpfs-umount", || umount(PASST_MOUNTPOINT));
-    r.op("tmpfs-stat", fs::metadata(TMPFS_FILE).map(drop));
-    r.op("tmpfs-map", map_file(TMPFS_FILE));
 
     println!("VMPROBE run={run} done");
 }
