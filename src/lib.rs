@@ -40,6 +40,7 @@ pub mod error;
 pub mod json;
 pub mod parse;
 mod print;
+pub mod resolve;
 pub mod span;
 mod syntax;
 pub mod validate;

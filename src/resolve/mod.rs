@@ -1,0 +1,1326 @@
+//! What a policy means: names resolved in their namespaces, optionals
+//! decided, tunables decided, attributes expanded, and every access-vector
+//! rule with where it came from.
+//!
+//! This is the first layer of resolution. It follows libsepol's rules for
+//! what it covers: declarations in the global namespace and in blocks
+//! (names are looked up in the statement's block, then its enclosing
+//! blocks, then the global namespace; a leading `.` starts at the global
+//! namespace); `optional` blocks, disabled, with the reason kept, when a
+//! name inside does not resolve (and again, until nothing changes, since a
+//! disabled optional takes its declarations with it); `tunableif` decided
+//! by its tunables; `booleanif` rules kept with their condition; type
+//! aliases; type and role attribute expressions (`and or xor not all`);
+//! classes, commons, class permissions and class maps. `in`,
+//! `blockinherit`, `blockabstract`, macros and calls are reported as not
+//! resolved yet.
+//!
+//! ```
+//! use cilgen::resolve::{resolve, Input};
+//!
+//! let base = cilgen::parse("
+//!     (class file (read write))
+//!     (classorder (file))
+//!     (type a_t) (type b_t)
+//!     (typeattribute readers)
+//!     (typeattributeset readers (a_t))
+//!     (allow readers b_t (file (read)))
+//!     (optional needs_c (allow a_t c_t (file (write))))
+//! ")?;
+//! let model = resolve(&[Input::new("base.cil", &base)]);
+//! assert!(model.diagnostics.is_empty());
+//! assert_eq!(model.allowed("a_t", "b_t", "file"), ["read"].into_iter().map(String::from).collect());
+//! // The optional names a type that does not exist: it is dropped, and why is kept.
+//! assert_eq!(model.disabled_optionals()[0].name, "needs_c");
+//! # Ok::<(), cilgen::ParseError>(())
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crate::ast::*;
+use crate::span::Span;
+
+/// One file of the policy.
+#[derive(Clone, Copy, Debug)]
+pub struct Input<'a> {
+    /// Its name, for provenance.
+    pub file: &'a str,
+    /// Its statements.
+    pub policy: &'a Policy,
+}
+
+impl<'a> Input<'a> {
+    /// A file and its parsed policy.
+    pub fn new(file: &'a str, policy: &'a Policy) -> Input<'a> {
+        Input { file, policy }
+    }
+}
+
+/// The symbol table a name lives in, as libsepol's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum SymbolKind {
+    /// Types, type attributes and type aliases.
+    Type,
+    /// Roles and role attributes.
+    Role,
+    /// Users and user attributes.
+    User,
+    /// Booleans.
+    Boolean,
+    /// Tunables.
+    Tunable,
+    /// Classes and class maps.
+    Class,
+    /// Commons.
+    Common,
+    /// Named class-permission sets.
+    ClassPermission,
+    /// Sensitivities and their aliases.
+    Sensitivity,
+    /// Categories, category aliases and category sets.
+    Category,
+    /// Named levels.
+    Level,
+    /// Named level ranges.
+    LevelRange,
+    /// Named contexts.
+    Context,
+    /// Initial SIDs.
+    Sid,
+    /// Named ip addresses.
+    IpAddr,
+    /// Named extended permission sets.
+    PermissionX,
+}
+
+/// What a declaration declares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DeclKind {
+    /// `type`
+    Type,
+    /// `typeattribute`
+    TypeAttribute,
+    /// `typealias`
+    TypeAlias,
+    /// `role`
+    Role,
+    /// `roleattribute`
+    RoleAttribute,
+    /// `user`, `userattribute`
+    User,
+    /// `boolean`
+    Boolean,
+    /// `tunable`
+    Tunable,
+    /// `class`
+    Class,
+    /// `classmap`
+    ClassMap,
+    /// `common`
+    Common,
+    /// `classpermission`
+    ClassPermission,
+    /// Any other declaration.
+    Other,
+}
+
+/// A declaration, with its full (dotted) name.
+#[derive(Clone, Debug)]
+pub struct Decl {
+    /// Its full name: `virt_launcher.process`.
+    pub name: String,
+    /// What it declares.
+    pub kind: DeclKind,
+    /// The file it is in (index into the inputs).
+    pub file: usize,
+    /// Where.
+    pub span: Span,
+    opt: Option<usize>,
+}
+
+/// An `optional` block and, if it was dropped, why.
+#[derive(Clone, Debug)]
+pub struct OptionalBlock {
+    /// Its full name.
+    pub name: String,
+    /// The file it is in.
+    pub file: usize,
+    /// Where.
+    pub span: Span,
+    /// The first name that did not resolve inside it, when it is dropped.
+    pub disabled_by: Option<String>,
+    parent: Option<usize>,
+}
+
+/// Where a rule came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    /// The file (index into the inputs).
+    pub file: usize,
+    /// The statement.
+    pub span: Span,
+}
+
+/// The target of an expanded rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RuleTarget {
+    /// A type or attribute, by full name.
+    Name(String),
+    /// `self`
+    SelfTarget,
+    /// `notself`
+    NotSelf,
+    /// `other`
+    Other,
+}
+
+/// An access-vector rule with its names resolved and its permissions
+/// expanded per class.
+#[derive(Clone, Debug)]
+pub struct Rule {
+    /// Which rule.
+    pub kind: AvKind,
+    /// The source type or attribute, by full name.
+    pub source: String,
+    /// The target.
+    pub target: RuleTarget,
+    /// Class and permissions (a class permission set can name several).
+    pub perms: Vec<(String, BTreeSet<String>)>,
+    /// For a rule inside `booleanif`: the condition as written, and the
+    /// branch (`true` or `false`).
+    pub condition: Option<(String, bool)>,
+    /// Where it was written.
+    pub origin: Origin,
+}
+
+/// A name that does not resolve, outside any optional.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unresolved {
+    /// The name as written.
+    pub name: String,
+    /// What it should have been.
+    pub kind: SymbolKind,
+    /// The file.
+    pub file: usize,
+    /// The statement.
+    pub span: Span,
+}
+
+/// The meaning of a policy.
+#[derive(Clone, Debug, Default)]
+pub struct Model {
+    /// Every active declaration, by symbol table and full name.
+    pub decls: BTreeMap<(SymbolKind, String), Decl>,
+    /// Every optional block, enabled or not.
+    pub optionals: Vec<OptionalBlock>,
+    /// Access-vector rules of enabled statements.
+    pub rules: Vec<Rule>,
+    /// Names that do not resolve outside optionals (secilc would refuse the
+    /// policy), and statements this layer does not resolve yet.
+    pub diagnostics: Vec<Unresolved>,
+    /// Type attributes: their member types, expanded.
+    attribute_types: BTreeMap<String, BTreeSet<String>>,
+    /// Type aliases: their actual types.
+    aliases: BTreeMap<String, String>,
+    /// Class permissions: (class, permissions) pairs.
+    class_permissions: BTreeMap<String, Vec<(String, BTreeSet<String>)>>,
+}
+
+impl Model {
+    /// The optionals that were dropped, and why.
+    pub fn disabled_optionals(&self) -> Vec<&OptionalBlock> {
+        self.optionals
+            .iter()
+            .filter(|o| o.disabled_by.is_some())
+            .collect()
+    }
+
+    /// The types a type, alias or attribute stands for.
+    pub fn types_of(&self, name: &str) -> BTreeSet<String> {
+        if let Some(t) = self.attribute_types.get(name) {
+            return t.clone();
+        }
+        let actual = self.aliases.get(name).map_or(name, String::as_str);
+        match self.decls.get(&(SymbolKind::Type, actual.to_string())) {
+            Some(d) if d.kind == DeclKind::Type => [actual.to_string()].into(),
+            _ => BTreeSet::new(),
+        }
+    }
+
+    /// Whether `ty` (a type) is one of the types `name` stands for.
+    pub fn matches(&self, name: &str, ty: &str) -> bool {
+        if let Some(t) = self.attribute_types.get(name) {
+            return t.contains(ty);
+        }
+        self.aliases.get(name).map_or(name, String::as_str) == ty
+    }
+
+    /// Every type attribute with its member types.
+    pub fn attributes(&self) -> &BTreeMap<String, BTreeSet<String>> {
+        &self.attribute_types
+    }
+
+    /// The unconditional `allow` rules that give `source` (a type) access
+    /// to `target` (a type) in `class`, as `sesearch --allow -s -t -c`
+    /// finds them (rules written on attributes that contain the types
+    /// included).
+    pub fn allow_rules<'m>(
+        &'m self,
+        source: &'m str,
+        target: &'m str,
+        class: &'m str,
+    ) -> impl Iterator<Item = &'m Rule> + 'm {
+        self.rules.iter().filter(move |r| {
+            r.kind == AvKind::Allow
+                && r.condition.is_none()
+                && self.matches(&r.source, source)
+                && match &r.target {
+                    RuleTarget::Name(t) => self.matches(t, target),
+                    RuleTarget::SelfTarget => source == target,
+                    RuleTarget::NotSelf | RuleTarget::Other => {
+                        source != target && self.matches(&r.source, target)
+                    }
+                }
+                && r.perms.iter().any(|(c, _)| c == class)
+        })
+    }
+
+    /// The permissions unconditional `allow` rules give `source` on
+    /// `target` in `class`.
+    pub fn allowed(&self, source: &str, target: &str, class: &str) -> BTreeSet<String> {
+        self.allow_rules(source, target, class)
+            .flat_map(|r| r.perms.iter())
+            .filter(|(c, _)| c == class)
+            .flat_map(|(_, p)| p.iter().cloned())
+            .collect()
+    }
+}
+
+/// A statement in its place.
+struct Item<'a> {
+    stmt: &'a Statement,
+    ns: usize,
+    opt: Option<usize>,
+    condition: Option<(String, bool)>,
+    file: usize,
+}
+
+struct Namespace {
+    parent: Option<usize>,
+    prefix: String,
+}
+
+/// Resolves a policy made of `inputs` (a node's modules, or one file).
+pub fn resolve(inputs: &[Input<'_>]) -> Model {
+    let mut r = Resolver {
+        namespaces: vec![Namespace {
+            parent: None,
+            prefix: String::new(),
+        }],
+        items: Vec::new(),
+        optionals: Vec::new(),
+        decls: Vec::new(),
+        unsupported: Vec::new(),
+    };
+    // Tunables first: a tunableif keeps one branch, decided by them.
+    let mut tunables = HashMap::new();
+    for input in inputs {
+        for s in input.policy.walk() {
+            if let Statement::Tunable(t) = s {
+                tunables.insert(t.name.to_string(), t.value);
+            }
+        }
+    }
+    for (file, input) in inputs.iter().enumerate() {
+        r.collect(&input.policy.statements, 0, None, None, file, &tunables);
+    }
+    r.finish()
+}
+
+struct Resolver<'a> {
+    namespaces: Vec<Namespace>,
+    items: Vec<Item<'a>>,
+    optionals: Vec<OptionalBlock>,
+    decls: Vec<(SymbolKind, Decl)>,
+    unsupported: Vec<Unresolved>,
+}
+
+impl<'a> Resolver<'a> {
+    fn collect(
+        &mut self,
+        stmts: &'a [Statement],
+        ns: usize,
+        opt: Option<usize>,
+        condition: Option<(String, bool)>,
+        file: usize,
+        tunables: &HashMap<String, bool>,
+    ) {
+        for s in stmts {
+            match s {
+                Statement::Block(b) => {
+                    let prefix = format!("{}{}.", self.namespaces[ns].prefix, b.name);
+                    self.declare(
+                        SymbolKind::Type,
+                        DeclKind::Other,
+                        &b.name,
+                        ns,
+                        opt,
+                        file,
+                        b.span,
+                        true,
+                    );
+                    self.namespaces.push(Namespace {
+                        parent: Some(ns),
+                        prefix,
+                    });
+                    let inner = self.namespaces.len() - 1;
+                    self.collect(&b.body, inner, opt, condition.clone(), file, tunables);
+                }
+                Statement::Optional(o) => {
+                    self.optionals.push(OptionalBlock {
+                        name: format!("{}{}", self.namespaces[ns].prefix, o.name),
+                        file,
+                        span: o.span,
+                        disabled_by: None,
+                        parent: opt,
+                    });
+                    let id = self.optionals.len() - 1;
+                    self.collect(&o.body, ns, Some(id), condition.clone(), file, tunables);
+                }
+                Statement::Conditional(c) => {
+                    self.items.push(Item {
+                        stmt: s,
+                        ns,
+                        opt,
+                        condition: condition.clone(),
+                        file,
+                    });
+                    match c.kind {
+                        CondKind::Tunable => {
+                            let value = eval_bool(&c.condition, tunables).unwrap_or(false);
+                            let branch = if value { &c.if_true } else { &c.if_false };
+                            if let Some(body) = branch {
+                                self.collect(body, ns, opt, condition.clone(), file, tunables);
+                            }
+                        }
+                        CondKind::Boolean => {
+                            let text = term_text(&c.condition);
+                            for (branch, value) in [(&c.if_true, true), (&c.if_false, false)] {
+                                if let Some(body) = branch {
+                                    self.collect(
+                                        body,
+                                        ns,
+                                        opt,
+                                        Some((text.clone(), value)),
+                                        file,
+                                        tunables,
+                                    );
+                                }
+                            }
+                        }
+                    }
+                }
+                Statement::Macro(_)
+                | Statement::Call(_)
+                | Statement::In(_)
+                | Statement::BlockInherit(_)
+                | Statement::BlockAbstract(_) => {
+                    let keyword = match s {
+                        Statement::Macro(_) => "macro",
+                        Statement::Call(_) => "call",
+                        Statement::In(_) => "in",
+                        Statement::BlockInherit(_) => "blockinherit",
+                        _ => "blockabstract",
+                    };
+                    self.unsupported.push(Unresolved {
+                        name: format!("`{keyword}` is not resolved yet"),
+                        kind: SymbolKind::Type,
+                        file,
+                        span: s.span(),
+                    });
+                }
+                _ => {
+                    for (kind, what, name) in declares(s) {
+                        self.declare(kind, what, name, ns, opt, file, s.span(), false);
+                    }
+                    self.items.push(Item {
+                        stmt: s,
+                        ns,
+                        opt,
+                        condition: condition.clone(),
+                        file,
+                    });
+                }
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn declare(
+        &mut self,
+        kind: SymbolKind,
+        what: DeclKind,
+        name: &Name,
+        ns: usize,
+        opt: Option<usize>,
+        file: usize,
+        span: Span,
+        block: bool,
+    ) {
+        if block {
+            // Blocks are namespaces, not symbols of these tables.
+            return;
+        }
+        let full = format!("{}{}", self.namespaces[ns].prefix, name);
+        self.decls.push((
+            kind,
+            Decl {
+                name: full,
+                kind: what,
+                file,
+                span,
+                opt,
+            },
+        ));
+    }
+
+    fn enabled(&self, opt: Option<usize>) -> bool {
+        let mut at = opt;
+        while let Some(o) = at {
+            if self.optionals[o].disabled_by.is_some() {
+                return false;
+            }
+            at = self.optionals[o].parent;
+        }
+        true
+    }
+
+    /// The full name `name` resolves to from namespace `ns`, in `table`.
+    fn lookup(
+        &self,
+        table: &HashMap<(SymbolKind, &str), usize>,
+        kind: SymbolKind,
+        name: &str,
+        ns: usize,
+    ) -> Option<usize> {
+        if let Some(global) = name.strip_prefix('.') {
+            return table.get(&(kind, global)).copied();
+        }
+        let mut at = Some(ns);
+        let mut buf = String::new();
+        while let Some(n) = at {
+            buf.clear();
+            buf.push_str(&self.namespaces[n].prefix);
+            buf.push_str(name);
+            if let Some(&d) = table.get(&(kind, buf.as_str())) {
+                return Some(d);
+            }
+            at = self.namespaces[n].parent;
+        }
+        None
+    }
+
+    fn finish(mut self) -> Model {
+        // Drop optionals whose names do not resolve, until nothing changes
+        // (libsepol restarts its resolution the same way).
+        let mut hard: Vec<Unresolved> = Vec::new();
+        loop {
+            let decls: Vec<(SymbolKind, Decl)> = self
+                .decls
+                .iter()
+                .filter(|(_, d)| self.enabled(d.opt))
+                .cloned()
+                .collect();
+            let mut table: HashMap<(SymbolKind, &str), usize> = HashMap::new();
+            for (i, (k, d)) in decls.iter().enumerate() {
+                table.entry((*k, d.name.as_str())).or_insert(i);
+            }
+            let perms = class_perms(&decls, &self.items, &table, self.namespaces.len());
+            hard.clear();
+            let mut changed = false;
+            let mut disable: Vec<(usize, String)> = Vec::new();
+            for item in &self.items {
+                if !self.enabled(item.opt) {
+                    continue;
+                }
+                let missing = references(item.stmt)
+                    .into_iter()
+                    .find(|(kind, name)| self.lookup(&table, *kind, name, item.ns).is_none())
+                    .map(|(kind, name)| (kind, name.to_string()))
+                    .or_else(|| {
+                        unknown_permission(item.stmt, &perms, &|k, n| {
+                            self.lookup(&table, k, n, item.ns)
+                                .map(|d| decls[d].1.name.clone())
+                        })
+                    });
+                let Some((kind, name)) = missing else {
+                    continue;
+                };
+                match item.opt {
+                    Some(o) => {
+                        // Other failures in this pass are found against
+                        // the same table; the next pass sees what this
+                        // optional took with it.
+                        if disable.iter().all(|(d, _)| *d != o) {
+                            disable.push((o, name));
+                        }
+                        changed = true;
+                    }
+                    None => hard.push(Unresolved {
+                        name,
+                        kind,
+                        file: item.file,
+                        span: item.stmt.span(),
+                    }),
+                }
+            }
+            for (o, name) in disable {
+                self.optionals[o].disabled_by = Some(name);
+            }
+            if !changed {
+                break;
+            }
+        }
+        self.build(hard)
+    }
+
+    fn build(self, hard: Vec<Unresolved>) -> Model {
+        let decls: Vec<(SymbolKind, Decl)> = self
+            .decls
+            .iter()
+            .filter(|(_, d)| self.enabled(d.opt))
+            .cloned()
+            .collect();
+        let mut table: HashMap<(SymbolKind, &str), usize> = HashMap::new();
+        for (i, (k, d)) in decls.iter().enumerate() {
+            table.entry((*k, d.name.as_str())).or_insert(i);
+        }
+        let full = |kind: SymbolKind, name: &str, ns: usize| -> Option<String> {
+            self.lookup(&table, kind, name, ns)
+                .map(|d| decls[d].1.name.clone())
+        };
+        let active: Vec<&Item<'_>> = self.items.iter().filter(|i| self.enabled(i.opt)).collect();
+
+        let mut model = Model {
+            diagnostics: hard
+                .into_iter()
+                .chain(self.unsupported.iter().cloned())
+                .collect(),
+            ..Model::default()
+        };
+
+        // Aliases.
+        for item in &active {
+            if let Statement::TypeAliasActual(a) = item.stmt {
+                if let (Some(alias), Some(actual)) = (
+                    full(SymbolKind::Type, &a.alias, item.ns),
+                    full(SymbolKind::Type, &a.actual, item.ns),
+                ) {
+                    model.aliases.insert(alias, actual);
+                }
+            }
+        }
+
+        // Type attributes: every typeattributeset, evaluated over types.
+        let all_types: BTreeSet<String> = decls
+            .iter()
+            .filter(|(_, d)| d.kind == DeclKind::Type)
+            .map(|(_, d)| d.name.clone())
+            .collect();
+        let mut sets: BTreeMap<String, Vec<(&Term, usize)>> = BTreeMap::new();
+        for (_, d) in &decls {
+            if d.kind == DeclKind::TypeAttribute {
+                sets.entry(d.name.clone()).or_default();
+            }
+        }
+        for item in &active {
+            if let Statement::TypeAttributeSet(t) = item.stmt {
+                if let Some(attr) = full(SymbolKind::Type, &t.attribute, item.ns) {
+                    sets.entry(attr).or_default().push((&t.expr, item.ns));
+                }
+            }
+        }
+        let mut done: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let names: Vec<String> = sets.keys().cloned().collect();
+        for name in names {
+            let mut visiting = BTreeSet::new();
+            expand_attribute(
+                &name,
+                &sets,
+                &mut done,
+                &mut visiting,
+                &all_types,
+                &model.aliases,
+                &full,
+            );
+        }
+        model.attribute_types = done;
+
+        // Class permissions and class maps.
+        let perms = class_perms(&decls, &self.items, &table, self.namespaces.len());
+        let lookup = |k: SymbolKind, n: &str, ns: usize| full(k, n, ns);
+        for item in &active {
+            if let Statement::ClassPermissionSet(c) = item.stmt {
+                if let Some(name) = full(SymbolKind::ClassPermission, &c.name, item.ns) {
+                    let expanded =
+                        expand_classperms(&c.classperms, item.ns, &perms, &model, &lookup);
+                    model
+                        .class_permissions
+                        .entry(name)
+                        .or_default()
+                        .extend(expanded);
+                }
+            }
+        }
+
+        // Rules.
+        for item in &active {
+            let Statement::AvRule(r) = item.stmt else {
+                continue;
+            };
+            let Some(source) = full(SymbolKind::Type, &r.source, item.ns) else {
+                continue;
+            };
+            let target = match r.target.as_str() {
+                "self" => RuleTarget::SelfTarget,
+                "notself" => RuleTarget::NotSelf,
+                "other" => RuleTarget::Other,
+                t => match full(SymbolKind::Type, t, item.ns) {
+                    Some(t) => RuleTarget::Name(t),
+                    None => continue,
+                },
+            };
+            let rule_perms = expand_classperms(&r.classperms, item.ns, &perms, &model, &lookup);
+            model.rules.push(Rule {
+                kind: r.kind,
+                source: resolve_alias(&model.aliases, source),
+                target: match target {
+                    RuleTarget::Name(t) => RuleTarget::Name(resolve_alias(&model.aliases, t)),
+                    other => other,
+                },
+                perms: rule_perms,
+                condition: item.condition.clone(),
+                origin: Origin {
+                    file: item.file,
+                    span: r.span,
+                },
+            });
+        }
+        model.optionals = self.optionals.clone();
+        model.decls = decls
+            .into_iter()
+            .map(|(k, d)| ((k, d.name.clone()), d))
+            .collect();
+        model
+    }
+}
+
+fn resolve_alias(aliases: &BTreeMap<String, String>, name: String) -> String {
+    aliases.get(&name).cloned().unwrap_or(name)
+}
+
+type Lookup<'l> = dyn Fn(SymbolKind, &str, usize) -> Option<String> + 'l;
+
+#[allow(clippy::too_many_arguments)]
+fn expand_attribute(
+    name: &str,
+    sets: &BTreeMap<String, Vec<(&Term, usize)>>,
+    done: &mut BTreeMap<String, BTreeSet<String>>,
+    visiting: &mut BTreeSet<String>,
+    all: &BTreeSet<String>,
+    aliases: &BTreeMap<String, String>,
+    full: &Lookup<'_>,
+) -> BTreeSet<String> {
+    if let Some(d) = done.get(name) {
+        return d.clone();
+    }
+    if !visiting.insert(name.to_string()) {
+        // A cycle: libsepol refuses it; nothing more to add here.
+        return BTreeSet::new();
+    }
+    let mut out = BTreeSet::new();
+    for (expr, ns) in sets.get(name).map(Vec::as_slice).unwrap_or_default() {
+        let mut leaf = |r: &Ref| -> BTreeSet<String> {
+            let Some(n) = full(SymbolKind::Type, r, *ns) else {
+                return BTreeSet::new();
+            };
+            if sets.contains_key(&n) {
+                expand_attribute(&n, sets, done, visiting, all, aliases, full)
+            } else {
+                [aliases.get(&n).cloned().unwrap_or(n)].into()
+            }
+        };
+        out.extend(eval_set(expr, all, &mut leaf));
+    }
+    visiting.remove(name);
+    done.insert(name.to_string(), out.clone());
+    out
+}
+
+/// A set expression over `universe`, leaves from `leaf`.
+fn eval_set(
+    t: &Term,
+    universe: &BTreeSet<String>,
+    leaf: &mut dyn FnMut(&Ref) -> BTreeSet<String>,
+) -> BTreeSet<String> {
+    match t {
+        Term::Leaf(r) => leaf(r),
+        Term::Expr(e) => eval_set_expr(e, universe, leaf),
+    }
+}
+
+fn eval_set_expr(
+    e: &Expr,
+    universe: &BTreeSet<String>,
+    leaf: &mut dyn FnMut(&Ref) -> BTreeSet<String>,
+) -> BTreeSet<String> {
+    match e {
+        Expr::List(items) => {
+            let mut out = BTreeSet::new();
+            for t in items {
+                out.extend(eval_set(t, universe, leaf));
+            }
+            out
+        }
+        Expr::All => universe.clone(),
+        Expr::Not(a) => universe
+            .difference(&eval_set(a, universe, leaf))
+            .cloned()
+            .collect(),
+        Expr::And(a, b) => {
+            let a = eval_set(a, universe, leaf);
+            let b = eval_set(b, universe, leaf);
+            a.intersection(&b).cloned().collect()
+        }
+        Expr::Or(a, b) => {
+            let mut a = eval_set(a, universe, leaf);
+            a.extend(eval_set(b, universe, leaf));
+            a
+        }
+        Expr::Xor(a, b) => {
+            let a = eval_set(a, universe, leaf);
+            let b = eval_set(b, universe, leaf);
+            a.symmetric_difference(&b).cloned().collect()
+        }
+        _ => BTreeSet::new(),
+    }
+}
+
+/// Each class's (and class map's) permissions, commons included, by full
+/// name.
+fn class_perms(
+    decls: &[(SymbolKind, Decl)],
+    items: &[Item<'_>],
+    table: &HashMap<(SymbolKind, &str), usize>,
+    _namespaces: usize,
+) -> HashMap<String, BTreeSet<String>> {
+    let mut own: HashMap<String, BTreeSet<String>> = HashMap::new();
+    let mut commons: HashMap<String, BTreeSet<String>> = HashMap::new();
+    let mut links: Vec<(String, String)> = Vec::new();
+    for item in items {
+        match item.stmt {
+            Statement::Class(c) => {
+                own.entry(c.name.to_string())
+                    .or_default()
+                    .extend(c.perms.iter().map(|p| p.to_string()));
+            }
+            Statement::ClassMap(c) => {
+                own.entry(c.name.to_string())
+                    .or_default()
+                    .extend(c.perms.iter().map(|p| p.to_string()));
+            }
+            Statement::Common(c) => {
+                commons
+                    .entry(c.name.to_string())
+                    .or_default()
+                    .extend(c.perms.iter().map(|p| p.to_string()));
+            }
+            Statement::ClassCommon(cc) => links.push((cc.class.to_string(), cc.common.to_string())),
+            _ => {}
+        }
+    }
+    for (class, common) in links {
+        if let Some(p) = commons.get(&common).cloned() {
+            own.entry(class).or_default().extend(p);
+        }
+    }
+    own.retain(|c, _| table.contains_key(&(SymbolKind::Class, c.as_str())));
+    let _ = decls;
+    own
+}
+
+/// The (class, permissions) pairs a class-permission argument stands for.
+fn expand_classperms(
+    cp: &ClassPerms,
+    ns: usize,
+    perms: &HashMap<String, BTreeSet<String>>,
+    model: &Model,
+    lookup: &Lookup<'_>,
+) -> Vec<(String, BTreeSet<String>)> {
+    match cp {
+        ClassPerms::Named(r) => lookup(SymbolKind::ClassPermission, r, ns)
+            .and_then(|n| model.class_permissions.get(&n).cloned())
+            .unwrap_or_default(),
+        ClassPerms::Anonymous { class, perms: expr } => {
+            let Some(class) = lookup(SymbolKind::Class, class, ns) else {
+                return Vec::new();
+            };
+            let universe = perms.get(&class).cloned().unwrap_or_default();
+            let mut leaf = |r: &Ref| -> BTreeSet<String> { [r.to_string()].into() };
+            let set = eval_set_expr(expr, &universe, &mut leaf);
+            vec![(class, set)]
+        }
+    }
+}
+
+/// The first permission of an access-vector rule that its class lacks.
+fn unknown_permission(
+    s: &Statement,
+    perms: &HashMap<String, BTreeSet<String>>,
+    lookup: &dyn Fn(SymbolKind, &str) -> Option<String>,
+) -> Option<(SymbolKind, String)> {
+    let cp = match s {
+        Statement::AvRule(r) => &r.classperms,
+        Statement::ClassPermissionSet(c) => &c.classperms,
+        _ => return None,
+    };
+    let ClassPerms::Anonymous { class, perms: expr } = cp else {
+        return None;
+    };
+    let class = lookup(SymbolKind::Class, class)?;
+    let known = perms.get(&class)?;
+    let mut bad = None;
+    visit_leaves(expr, &mut |r| {
+        if bad.is_none() && !known.contains(r.as_str()) {
+            bad = Some((SymbolKind::Class, format!("{class}.{r}")));
+        }
+    });
+    bad
+}
+
+fn visit_leaves(e: &Expr, f: &mut dyn FnMut(&Ref)) {
+    let term = |t: &Term, f: &mut dyn FnMut(&Ref)| match t {
+        Term::Leaf(r) => f(r),
+        Term::Expr(e) => visit_leaves(e, f),
+    };
+    match e {
+        Expr::List(items) => items.iter().for_each(|t| term(t, f)),
+        Expr::Not(a) => term(a, f),
+        Expr::And(a, b) | Expr::Or(a, b) | Expr::Xor(a, b) | Expr::Eq(a, b) | Expr::Neq(a, b) => {
+            term(a, f);
+            term(b, f);
+        }
+        _ => {}
+    }
+}
+
+fn term_leaves<'t>(t: &'t Term, out: &mut Vec<&'t Ref>) {
+    match t {
+        Term::Leaf(r) => out.push(r),
+        Term::Expr(e) => expr_leaves(e, out),
+    }
+}
+
+fn expr_leaves<'t>(e: &'t Expr, out: &mut Vec<&'t Ref>) {
+    match e {
+        Expr::List(items) => items.iter().for_each(|t| term_leaves(t, out)),
+        Expr::Not(a) => term_leaves(a, out),
+        Expr::And(a, b) | Expr::Or(a, b) | Expr::Xor(a, b) | Expr::Eq(a, b) | Expr::Neq(a, b) => {
+            term_leaves(a, out);
+            term_leaves(b, out);
+        }
+        _ => {}
+    }
+}
+
+/// What a statement declares: (table, kind, name).
+fn declares(s: &Statement) -> Vec<(SymbolKind, DeclKind, &Name)> {
+    use SymbolKind as S;
+    let one = |k, d, n| vec![(k, d, n)];
+    match s {
+        Statement::Type(x) => one(S::Type, DeclKind::Type, &x.name),
+        Statement::TypeAttribute(x) => one(S::Type, DeclKind::TypeAttribute, &x.name),
+        Statement::TypeAlias(x) => one(S::Type, DeclKind::TypeAlias, &x.name),
+        Statement::Role(x) => one(S::Role, DeclKind::Role, &x.name),
+        Statement::RoleAttribute(x) => one(S::Role, DeclKind::RoleAttribute, &x.name),
+        Statement::User(x) => one(S::User, DeclKind::User, &x.name),
+        Statement::UserAttribute(x) => one(S::User, DeclKind::User, &x.name),
+        Statement::Boolean(x) => one(S::Boolean, DeclKind::Boolean, &x.name),
+        Statement::Tunable(x) => one(S::Tunable, DeclKind::Tunable, &x.name),
+        Statement::Class(x) => one(S::Class, DeclKind::Class, &x.name),
+        Statement::ClassMap(x) => one(S::Class, DeclKind::ClassMap, &x.name),
+        Statement::Common(x) => one(S::Common, DeclKind::Common, &x.name),
+        Statement::ClassPermission(x) => {
+            one(S::ClassPermission, DeclKind::ClassPermission, &x.name)
+        }
+        Statement::Sensitivity(x) => one(S::Sensitivity, DeclKind::Other, &x.name),
+        Statement::SensitivityAlias(x) => one(S::Sensitivity, DeclKind::Other, &x.name),
+        Statement::Category(x) => one(S::Category, DeclKind::Other, &x.name),
+        Statement::CategoryAlias(x) => one(S::Category, DeclKind::Other, &x.name),
+        Statement::CategorySet(x) => one(S::Category, DeclKind::Other, &x.name),
+        Statement::Level(x) => one(S::Level, DeclKind::Other, &x.name),
+        Statement::LevelRange(x) => one(S::LevelRange, DeclKind::Other, &x.name),
+        Statement::Context(x) => one(S::Context, DeclKind::Other, &x.name),
+        Statement::Sid(x) => one(S::Sid, DeclKind::Other, &x.name),
+        Statement::IpAddr(x) => one(S::IpAddr, DeclKind::Other, &x.name),
+        Statement::PermissionX(x) => one(S::PermissionX, DeclKind::Other, &x.name),
+        _ => Vec::new(),
+    }
+}
+
+fn level_refs<'s>(l: &'s Level, out: &mut Vec<(SymbolKind, &'s str)>) {
+    match l {
+        Level::Named(r) => out.push((SymbolKind::Level, r)),
+        Level::Anonymous {
+            sensitivity,
+            categories,
+        } => {
+            out.push((SymbolKind::Sensitivity, sensitivity));
+            if let Some(c) = categories {
+                let mut leaves = Vec::new();
+                term_leaves(&c.0, &mut leaves);
+                out.extend(
+                    leaves
+                        .into_iter()
+                        .map(|r| (SymbolKind::Category, r.as_str())),
+                );
+            }
+        }
+    }
+}
+
+fn range_refs<'s>(r: &'s LevelRange, out: &mut Vec<(SymbolKind, &'s str)>) {
+    match r {
+        LevelRange::Named(n) => out.push((SymbolKind::LevelRange, n)),
+        LevelRange::Anonymous { low, high } => {
+            level_refs(low, out);
+            level_refs(high, out);
+        }
+    }
+}
+
+fn context_refs<'s>(c: &'s Context, out: &mut Vec<(SymbolKind, &'s str)>) {
+    match c {
+        Context::Named(r) => out.push((SymbolKind::Context, r)),
+        Context::Anonymous {
+            user,
+            role,
+            ty,
+            range,
+        } => {
+            out.push((SymbolKind::User, user));
+            out.push((SymbolKind::Role, role));
+            out.push((SymbolKind::Type, ty));
+            range_refs(range, out);
+        }
+    }
+}
+
+fn classperms_refs<'s>(cp: &'s ClassPerms, out: &mut Vec<(SymbolKind, &'s str)>) {
+    match cp {
+        ClassPerms::Named(r) => out.push((SymbolKind::ClassPermission, r)),
+        ClassPerms::Anonymous { class, .. } => out.push((SymbolKind::Class, class)),
+    }
+}
+
+/// The names a statement refers to, by symbol table.
+fn references(s: &Statement) -> Vec<(SymbolKind, &str)> {
+    use SymbolKind as S;
+    let mut out: Vec<(SymbolKind, &str)> = Vec::new();
+    let ty = |r: &Ref| !matches!(r.as_str(), "self" | "notself" | "other");
+    match s {
+        Statement::AvRule(r) => {
+            out.push((S::Type, &r.source));
+            if ty(&r.target) {
+                out.push((S::Type, &r.target));
+            }
+            classperms_refs(&r.classperms, &mut out);
+        }
+        Statement::AvRuleX(r) => {
+            out.push((S::Type, &r.source));
+            if ty(&r.target) {
+                out.push((S::Type, &r.target));
+            }
+        }
+        Statement::TypeAttributeSet(t) => {
+            out.push((S::Type, &t.attribute));
+            let mut leaves = Vec::new();
+            term_leaves(&t.expr, &mut leaves);
+            out.extend(leaves.into_iter().map(|r| (S::Type, r.as_str())));
+        }
+        Statement::RoleAttributeSet(t) => {
+            out.push((S::Role, &t.attribute));
+            let mut leaves = Vec::new();
+            term_leaves(&t.expr, &mut leaves);
+            out.extend(leaves.into_iter().map(|r| (S::Role, r.as_str())));
+        }
+        Statement::TypeAliasActual(a) => {
+            out.push((S::Type, &a.alias));
+            out.push((S::Type, &a.actual));
+        }
+        Statement::RoleType(r) => {
+            out.push((S::Role, &r.role));
+            out.push((S::Type, &r.ty));
+        }
+        Statement::RoleAllow(r) => {
+            out.push((S::Role, &r.source));
+            out.push((S::Role, &r.target));
+        }
+        Statement::RoleTransition(r) => {
+            out.push((S::Role, &r.source));
+            out.push((S::Type, &r.target));
+            out.push((S::Class, &r.class));
+            out.push((S::Role, &r.result));
+        }
+        Statement::TypeTransition(t) => {
+            out.push((S::Type, &t.source));
+            out.push((S::Type, &t.target));
+            out.push((S::Class, &t.class));
+            out.push((S::Type, &t.result));
+        }
+        Statement::TypeChange(t) => {
+            out.extend([
+                (S::Type, t.source.as_str()),
+                (S::Type, &t.target),
+                (S::Class, &t.class),
+                (S::Type, &t.result),
+            ]);
+        }
+        Statement::TypeMember(t) => {
+            out.extend([
+                (S::Type, t.source.as_str()),
+                (S::Type, &t.target),
+                (S::Class, &t.class),
+                (S::Type, &t.result),
+            ]);
+        }
+        Statement::UserRole(u) => {
+            out.push((S::User, &u.user));
+            out.push((S::Role, &u.role));
+        }
+        Statement::UserLevel(u) => {
+            out.push((S::User, &u.user));
+            level_refs(&u.level, &mut out);
+        }
+        Statement::UserRange(u) => {
+            out.push((S::User, &u.user));
+            range_refs(&u.range, &mut out);
+        }
+        Statement::RangeTransition(r) => {
+            out.push((S::Type, &r.source));
+            out.push((S::Type, &r.target));
+            out.push((S::Class, &r.class));
+            range_refs(&r.range, &mut out);
+        }
+        Statement::ClassCommon(c) => {
+            out.push((S::Class, &c.class));
+            out.push((S::Common, &c.common));
+        }
+        Statement::ClassPermissionSet(c) => {
+            out.push((S::ClassPermission, &c.name));
+            classperms_refs(&c.classperms, &mut out);
+        }
+        Statement::Conditional(c) => {
+            let table = match c.kind {
+                CondKind::Boolean => S::Boolean,
+                CondKind::Tunable => S::Tunable,
+            };
+            let mut leaves = Vec::new();
+            term_leaves(&c.condition, &mut leaves);
+            out.extend(leaves.into_iter().map(|r| (table, r.as_str())));
+        }
+        Statement::FileCon(f) => {
+            if let Some(c) = &f.context {
+                context_refs(c, &mut out);
+            }
+        }
+        Statement::GenFsCon(g) => context_refs(&g.context, &mut out),
+        Statement::PortCon(p) => context_refs(&p.context, &mut out),
+        Statement::FsUse(f) => context_refs(&f.context, &mut out),
+        Statement::NodeCon(n) => context_refs(&n.context, &mut out),
+        Statement::NetIfCon(n) => {
+            context_refs(&n.if_context, &mut out);
+            context_refs(&n.packet_context, &mut out);
+        }
+        Statement::SidContext(s) => {
+            out.push((S::Sid, &s.sid));
+            context_refs(&s.context, &mut out);
+        }
+        Statement::TypeBounds(t) => {
+            out.push((S::Type, &t.parent));
+            out.push((S::Type, &t.child));
+        }
+        Statement::TypePermissive(t) => out.push((S::Type, &t.ty)),
+        _ => {}
+    }
+    out
+}
+
+/// A tunable condition's value, if every tunable in it is known.
+fn eval_bool(t: &Term, values: &HashMap<String, bool>) -> Option<bool> {
+    match t {
+        Term::Leaf(r) => values.get(r.as_str()).copied(),
+        Term::Expr(e) => match &**e {
+            Expr::Not(a) => eval_bool(a, values).map(|v| !v),
+            Expr::And(a, b) => Some(eval_bool(a, values)? && eval_bool(b, values)?),
+            Expr::Or(a, b) => Some(eval_bool(a, values)? || eval_bool(b, values)?),
+            Expr::Xor(a, b) => Some(eval_bool(a, values)? != eval_bool(b, values)?),
+            Expr::Eq(a, b) => Some(eval_bool(a, values)? == eval_bool(b, values)?),
+            Expr::Neq(a, b) => Some(eval_bool(a, values)? != eval_bool(b, values)?),
+            Expr::List(items) if items.len() == 1 => eval_bool(&items[0], values),
+            _ => None,
+        },
+    }
+}
+
+fn term_text(t: &Term) -> String {
+    let mut p = crate::print::Printer::new();
+    crate::parse::Arg::print(t, &mut p);
+    p.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model(src: &str) -> Model {
+        let p = crate::parse(src).unwrap();
+        resolve(&[Input::new("t.cil", &p)])
+    }
+
+    const BASE: &str = "
+        (class file (read write getattr))
+        (class dir (search))
+        (classorder (file dir))
+        (common cfile (ioctl))
+        (classcommon file cfile)
+    ";
+
+    #[test]
+    fn blocks_are_namespaces_searched_outward() {
+        let m = model(&format!(
+            "{BASE}
+            (type global_t)
+            (typeattribute domain)
+            (block vl
+                (type process)
+                (typeattributeset domain (process))
+                (allow process global_t (file (read)))
+                (allow process .global_t (dir (search)))
+            )"
+        ));
+        assert!(m.diagnostics.is_empty(), "{:?}", m.diagnostics);
+        assert!(
+            m.decls
+                .contains_key(&(SymbolKind::Type, "vl.process".into()))
+        );
+        assert_eq!(
+            m.allowed("vl.process", "global_t", "file"),
+            ["read".to_string()].into()
+        );
+        assert_eq!(
+            m.allowed("vl.process", "global_t", "dir"),
+            ["search".to_string()].into()
+        );
+        assert!(m.matches("domain", "vl.process"));
+        assert_eq!(m.rules[0].origin.file, 0);
+    }
+
+    #[test]
+    fn optionals_drop_in_cascade_with_the_reason() {
+        let m = model(&format!(
+            "{BASE}
+            (type a_t)
+            (optional first (type b_t) (allow a_t missing_t (file (read))))
+            (optional second (allow a_t b_t (file (write))))
+            (optional third (allow a_t a_t (file (bogus))))
+            (optional fourth (allow a_t a_t (file (ioctl))))"
+        ));
+        let dropped: Vec<(&str, &str)> = m
+            .disabled_optionals()
+            .iter()
+            .map(|o| (o.name.as_str(), o.disabled_by.as_deref().unwrap()))
+            .collect();
+        assert_eq!(
+            dropped,
+            [
+                ("first", "missing_t"),
+                ("second", "b_t"),
+                ("third", "file.bogus")
+            ]
+        );
+        // A common's permission counts as the class's.
+        assert_eq!(
+            m.allowed("a_t", "a_t", "file"),
+            ["ioctl".to_string()].into()
+        );
+        assert!(!m.decls.contains_key(&(SymbolKind::Type, "b_t".into())));
+    }
+
+    #[test]
+    fn attribute_expressions_expand_over_types() {
+        let m = model(&format!(
+            "{BASE}
+            (type a) (type b) (type c)
+            (typealias c_alias) (typealiasactual c_alias c)
+            (typeattribute ab) (typeattributeset ab (a b))
+            (typeattribute not_a) (typeattributeset not_a (not (a)))
+            (typeattribute b_only) (typeattributeset b_only (and ab not_a))
+            (typeattribute everything) (typeattributeset everything (all))
+            (typeattribute via_alias) (typeattributeset via_alias (c_alias))
+            (allow b_only c_alias (file (all)))"
+        ));
+        let set = |n: &str| m.types_of(n).into_iter().collect::<Vec<_>>();
+        assert_eq!(set("ab"), ["a", "b"]);
+        assert_eq!(set("not_a"), ["b", "c"]);
+        assert_eq!(set("b_only"), ["b"]);
+        assert_eq!(set("everything"), ["a", "b", "c"]);
+        assert_eq!(set("via_alias"), ["c"]);
+        // `all` permissions: the class's own and its common's.
+        assert_eq!(m.allowed("b", "c", "file").len(), 4);
+        assert!(m.allowed("a", "c", "file").is_empty());
+    }
+
+    #[test]
+    fn tunables_decide_and_booleans_keep_their_condition() {
+        let m = model(&format!(
+            "{BASE}
+            (type a)
+            (tunable on true)
+            (boolean flag false)
+            (tunableif on (true (allow a a (file (read)))) (false (allow a a (file (write)))))
+            (booleanif flag (true (allow a a (file (getattr)))))"
+        ));
+        assert_eq!(m.allowed("a", "a", "file"), ["read".to_string()].into());
+        let conditional: Vec<&Rule> = m.rules.iter().filter(|r| r.condition.is_some()).collect();
+        assert_eq!(conditional.len(), 1);
+        assert_eq!(conditional[0].condition, Some(("flag".to_string(), true)));
+    }
+
+    #[test]
+    fn a_missing_name_outside_an_optional_is_a_diagnostic() {
+        let m = model(&format!(
+            "{BASE} (type a) (allow a nowhere_t (file (read)))"
+        ));
+        assert_eq!(m.diagnostics.len(), 1);
+        assert_eq!(m.diagnostics[0].name, "nowhere_t");
+        assert_eq!(m.diagnostics[0].kind, SymbolKind::Type);
+    }
+
+    #[test]
+    fn class_permissions_expand() {
+        let m = model(&format!(
+            "{BASE}
+            (type a)
+            (classpermission rw)
+            (classpermissionset rw (file (read write)))
+            (allow a a rw)"
+        ));
+        assert_eq!(
+            m.allowed("a", "a", "file"),
+            ["read".to_string(), "write".to_string()].into()
+        );
+    }
+}

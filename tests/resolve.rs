@@ -1,0 +1,321 @@
+//! Resolution against the real compiler: the permissions cilgen's model
+//! gives (unconditional `allow` rules, attributes expanded, optionals
+//! decided) equal the permissions in secilc's binary, as `sesearch` and
+//! `seinfo` read it, over a large sample of (source type, target type,
+//! class) triples. On Debian's whole policy as one file (`checkpolicy -C`)
+//! and on its 331 modules plus the reference container module, where
+//! about 1,500 optionals drop.
+
+mod common;
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use cilgen::resolve::{Input, Model, RuleTarget, resolve};
+use common::{manifest_dir, run, temp_dir, tool};
+
+/// An unconditional allow rule of the binary: source, target, class, perms.
+type BinRule = (String, String, String, BTreeSet<String>);
+
+struct Binary {
+    rules: HashMap<String, Vec<BinRule>>,
+    attributes: HashMap<String, BTreeSet<String>>,
+}
+
+impl Binary {
+    fn read(policy: &Path) -> Binary {
+        let (ok, dump) = run(Command::new(tool("sesearch")).arg("--allow").arg(policy));
+        assert!(ok, "sesearch: {dump}");
+        let mut rules: HashMap<String, Vec<BinRule>> = HashMap::new();
+        for line in dump
+            .lines()
+            .filter(|l| l.starts_with("allow ") && !l.contains('['))
+        {
+            let body = line.trim_end_matches(';');
+            let mut words = body.split_whitespace().skip(1);
+            let (Some(s), Some(tc)) = (words.next(), words.next()) else {
+                continue;
+            };
+            let Some((t, c)) = tc.split_once(':') else {
+                continue;
+            };
+            let perms = words
+                .filter(|w| *w != "{" && *w != "}")
+                .map(String::from)
+                .collect();
+            rules.entry(c.to_string()).or_default().push((
+                s.to_string(),
+                t.to_string(),
+                c.to_string(),
+                perms,
+            ));
+        }
+        let (ok, text) = run(Command::new(tool("seinfo")).arg("-a").arg("-x").arg(policy));
+        assert!(ok, "seinfo: {text}");
+        let mut attributes: HashMap<String, BTreeSet<String>> = HashMap::new();
+        let mut current = None;
+        for line in text.lines() {
+            if let Some(a) = line.trim().strip_prefix("attribute ") {
+                let a = a.trim_end_matches(';').to_string();
+                attributes.insert(a.clone(), BTreeSet::new());
+                current = Some(a);
+            } else if line.starts_with('\t') {
+                if let Some(a) = &current {
+                    attributes
+                        .get_mut(a)
+                        .unwrap()
+                        .insert(line.trim().to_string());
+                }
+            }
+        }
+        Binary { rules, attributes }
+    }
+
+    fn matches(&self, name: &str, ty: &str) -> bool {
+        match self.attributes.get(name) {
+            Some(members) => members.contains(ty),
+            None => name == ty,
+        }
+    }
+
+    fn allowed(&self, s: &str, t: &str, c: &str) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        for (rs, rt, _, perms) in self.rules.get(c).map(Vec::as_slice).unwrap_or_default() {
+            if self.matches(rs, s) && self.matches(rt, t) {
+                out.extend(perms.iter().cloned());
+            }
+        }
+        out
+    }
+
+    fn types(&self, name: &str) -> Vec<String> {
+        match self.attributes.get(name) {
+            Some(m) => m.iter().cloned().collect(),
+            None => vec![name.to_string()],
+        }
+    }
+}
+
+/// Every `step`th rule of each side, with a member of its source and of
+/// its target picked by the rule's position: a deterministic sample that
+/// covers rules on attributes and on types.
+fn triples(model: &Model, binary: &Binary, step: usize) -> BTreeSet<(String, String, String)> {
+    let mut out = BTreeSet::new();
+    let mut n = 0usize;
+    for rules in binary.rules.values() {
+        for (s, t, c, _) in rules {
+            n += 1;
+            if n % step != 0 {
+                continue;
+            }
+            let ss = binary.types(s);
+            let tt = binary.types(t);
+            if ss.is_empty() || tt.is_empty() {
+                continue;
+            }
+            out.insert((
+                ss[n % ss.len()].clone(),
+                tt[n % tt.len()].clone(),
+                c.clone(),
+            ));
+        }
+    }
+    for (i, r) in model.rules.iter().enumerate() {
+        if i % step != 0 || r.kind != cilgen::AvKind::Allow || r.condition.is_some() {
+            continue;
+        }
+        let ss: Vec<String> = model.types_of(&r.source).into_iter().collect();
+        if ss.is_empty() {
+            continue;
+        }
+        let s = ss[i % ss.len()].clone();
+        let t = match &r.target {
+            RuleTarget::Name(t) => {
+                let tt: Vec<String> = model.types_of(t).into_iter().collect();
+                if tt.is_empty() {
+                    continue;
+                }
+                tt[i % tt.len()].clone()
+            }
+            _ => s.clone(),
+        };
+        for (c, _) in &r.perms {
+            out.insert((s.clone(), t.clone(), c.clone()));
+        }
+    }
+    out
+}
+
+fn compare(files: &[PathBuf], label: &str, step: usize) {
+    let secilc = tool("secilc");
+    let dir = temp_dir(label);
+    let bin = dir.join("policy.bin");
+    let (ok, log) = run(Command::new(&secilc)
+        .arg("-N")
+        .arg("-o")
+        .arg(&bin)
+        .args(["-f", "/dev/null"])
+        .args(files));
+    assert!(ok, "secilc: {log}");
+    let binary = Binary::read(&bin);
+
+    let texts: Vec<(String, String)> = files
+        .iter()
+        .map(|f| (f.display().to_string(), std::fs::read_to_string(f).unwrap()))
+        .collect();
+    let policies: Vec<(String, cilgen::Policy)> = texts
+        .iter()
+        .map(|(f, s)| {
+            (
+                f.clone(),
+                cilgen::parse(s).unwrap_or_else(|e| panic!("{e}")),
+            )
+        })
+        .collect();
+    let inputs: Vec<Input<'_>> = policies.iter().map(|(f, p)| Input::new(f, p)).collect();
+    let model = resolve(&inputs);
+    assert!(
+        model.diagnostics.is_empty(),
+        "{:?}",
+        &model.diagnostics[..5.min(model.diagnostics.len())]
+    );
+
+    let sample = triples(&model, &binary, step);
+    assert!(sample.len() > 2000, "only {} triples", sample.len());
+    let mut differ = Vec::new();
+    for (s, t, c) in &sample {
+        let want = binary.allowed(s, t, c);
+        let got = model.allowed(s, t, c);
+        if want != got {
+            differ.push(format!(
+                "{s} {t} {c}: secilc only {:?}, cilgen only {:?}",
+                want.difference(&got).collect::<Vec<_>>(),
+                got.difference(&want).collect::<Vec<_>>()
+            ));
+        }
+    }
+    assert!(
+        differ.is_empty(),
+        "{} of {} triples differ:\n{}",
+        differ.len(),
+        sample.len(),
+        differ[..differ.len().min(20)].join("\n")
+    );
+    eprintln!("{label}: {} triples agree", sample.len());
+}
+
+fn prepared() -> PathBuf {
+    let dir = common::tmp_root().join("policy");
+    if !dir.join("ready").exists() {
+        let (ok, log) = run(Command::new("bash")
+            .arg(manifest_dir().join("tests/support/prepare-policy.sh"))
+            .arg(&dir));
+        assert!(ok, "preparing the policy: {log}");
+    }
+    dir
+}
+
+#[test]
+#[ignore = "needs the SELinux toolchain: scripts/test runs it (cargo test -- --include-ignored)"]
+fn the_whole_debian_policy_resolves_to_secilcs_permissions() {
+    let dir = temp_dir("resolve-flat");
+    let flat = dir.join("policy.cil");
+    let (ok, log) = run(Command::new(tool("checkpolicy"))
+        .args(["-b", "-C", "-M", "-o"])
+        .arg(&flat)
+        .arg("/etc/selinux/default/policy/policy.33"));
+    assert!(ok, "checkpolicy: {log}");
+    compare(&[flat], "resolve-flat-bin", 41);
+}
+
+#[test]
+#[ignore = "needs the SELinux toolchain: scripts/test runs it (cargo test -- --include-ignored)"]
+fn the_debian_modules_resolve_to_secilcs_permissions_optionals_included() {
+    let dir = prepared();
+    let mods = dir.join("modules");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&mods)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().is_some_and(|n| n != "base.cil"))
+        .collect();
+    files.sort();
+    files.insert(0, mods.join("base.cil"));
+    files.push(dir.join("container.cil"));
+    compare(&files, "resolve-modules", 97);
+}
+
+/// The virt-launcher module against Debian's policy without the container
+/// module: resolution names exactly the attributes the node lacks, at the
+/// statements that use them; `--portable` turns Fedora's two into
+/// optionals that drop, with the reason.
+#[test]
+#[ignore = "needs the SELinux toolchain: scripts/test runs it (cargo test -- --include-ignored)"]
+fn the_virt_launcher_module_against_a_node_without_the_container_module() {
+    use cilgen::virt_launcher::VirtLauncher;
+    let dir = prepared();
+    let mods = dir.join("modules");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&mods)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().is_some_and(|n| n != "base.cil"))
+        .collect();
+    files.sort();
+    files.insert(0, mods.join("base.cil"));
+    let texts: Vec<String> = files
+        .iter()
+        .map(|f| std::fs::read_to_string(f).unwrap())
+        .collect();
+    let node: Vec<cilgen::Policy> = texts.iter().map(|t| cilgen::parse(t).unwrap()).collect();
+    for (portable, hard, dropped) in [
+        (
+            false,
+            vec![
+                "container_domain",
+                "container_net_domain",
+                "svirt_sandbox_domain",
+                "sandbox_net_domain",
+            ],
+            vec![],
+        ),
+        (
+            true,
+            vec!["container_domain", "container_net_domain"],
+            vec![
+                (
+                    "virt_launcher.svirt_sandbox_domain_membership",
+                    "svirt_sandbox_domain",
+                ),
+                (
+                    "virt_launcher.sandbox_net_domain_membership",
+                    "sandbox_net_domain",
+                ),
+            ],
+        ),
+    ] {
+        let module = VirtLauncher::new().portable(portable).generate().unwrap();
+        let mut inputs: Vec<Input<'_>> = files
+            .iter()
+            .zip(&node)
+            .map(|(f, p)| Input::new(f.to_str().unwrap(), p))
+            .collect();
+        inputs.push(Input::new("virt_launcher.cil", &module));
+        let model = resolve(&inputs);
+        let missing: Vec<&str> = model.diagnostics.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(missing, hard, "portable: {portable}");
+        assert!(model.diagnostics.iter().all(|d| d.file == inputs.len() - 1));
+        let gone: Vec<(&str, &str)> = model
+            .disabled_optionals()
+            .into_iter()
+            .filter(|o| o.file == inputs.len() - 1)
+            .map(|o| (o.name.as_str(), o.disabled_by.as_deref().unwrap()))
+            .collect();
+        assert_eq!(gone, dropped, "portable: {portable}");
+        // The rules that resolve are the module's: the domain reads /proc.
+        assert!(
+            model
+                .allowed("virt_launcher.process", "proc_t", "file")
+                .contains("read")
+        );
+    }
+}
