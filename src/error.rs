@@ -363,6 +363,20 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     i
 }
 
+/// The 1-based line and column (in characters) where `span` starts in
+/// `src`, counted as parse errors count them.
+pub fn locate(span: Span, src: &str) -> (usize, usize) {
+    let e = ParseError::new(ErrorKind::Invalid(String::new()), span, src, "");
+    (e.line(), e.column())
+}
+
+/// `file:line:col: message`, the source line and a caret under `span`, as
+/// parse errors are shown: for messages found after parsing (resolution,
+/// validation).
+pub fn render(message: &str, span: Span, src: &str, file: &str) -> String {
+    ParseError::new(ErrorKind::Invalid(message.to_string()), span, src, file).to_string()
+}
+
 /// Why [`Policy::to_checked_string`](crate::Policy::to_checked_string)
 /// refused a tree: its text would not read back as the same tree.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -174,7 +174,7 @@ impl fmt::Display for Diagnostic {
 }
 
 /// Finds `tok` as a whole symbol inside `span` of `src`.
-fn find_token(src: &str, span: Span, tok: &str) -> Option<Span> {
+pub(crate) fn find_token(src: &str, span: Span, tok: &str) -> Option<Span> {
     let text = src.get(span.range())?;
     let is_sym = |b: u8| crate::ast::names::is_symbol_byte(b);
     let bytes = text.as_bytes();

@@ -208,6 +208,53 @@ pub struct Unresolved {
     pub span: Span,
 }
 
+impl Unresolved {
+    /// What is wrong, in words.
+    pub fn message(&self) -> String {
+        if self.name.starts_with('`') {
+            return self.name.clone();
+        }
+        format!(
+            "`{}` does not resolve ({} was expected)",
+            self.name,
+            self.kind.describe()
+        )
+    }
+
+    /// `file:line:col: message`, the line and a caret under the name (or
+    /// the statement, when the name cannot be found in it), against the
+    /// text of its file.
+    pub fn render(&self, src: &str, file: &str) -> String {
+        let token = self.name.rsplit('.').next().unwrap_or(&self.name);
+        let span = crate::validate::find_token(src, self.span, token).unwrap_or(self.span);
+        crate::error::render(&self.message(), span, src, file)
+    }
+}
+
+impl SymbolKind {
+    /// What a name of this table is, in words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            SymbolKind::Type => "a type or type attribute",
+            SymbolKind::Role => "a role",
+            SymbolKind::User => "a user",
+            SymbolKind::Boolean => "a boolean",
+            SymbolKind::Tunable => "a tunable",
+            SymbolKind::Class => "a class or permission",
+            SymbolKind::Common => "a common",
+            SymbolKind::ClassPermission => "a classpermission",
+            SymbolKind::Sensitivity => "a sensitivity",
+            SymbolKind::Category => "a category",
+            SymbolKind::Level => "a level",
+            SymbolKind::LevelRange => "a levelrange",
+            SymbolKind::Context => "a context",
+            SymbolKind::Sid => "a sid",
+            SymbolKind::IpAddr => "an ipaddr",
+            SymbolKind::PermissionX => "a permissionx",
+        }
+    }
+}
+
 /// The meaning of a policy.
 #[derive(Clone, Debug, Default)]
 pub struct Model {

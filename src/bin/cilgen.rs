@@ -1,0 +1,513 @@
+//! `cilgen`: emit the virt-launcher module, format, check and query CIL.
+//!
+//! Exit status: 0 done (and clean), 1 findings (parse errors, problems,
+//! names that do not resolve, optionals that would drop, files not
+//! formatted), 2 usage errors.
+
+use std::collections::BTreeSet;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use cilgen::resolve::{Input, Model, RuleTarget, resolve};
+use cilgen::validate::{Release, ValidateOptions, validate};
+use cilgen::virt_launcher::{Group, VirtLauncher};
+use cilgen::{AvKind, Name, Policy, Ref};
+
+#[derive(Parser)]
+#[command(
+    name = "cilgen",
+    version,
+    about = "SELinux CIL: the virt-launcher module, formatting, checks and queries"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the virt-launcher SELinux module (CIL) on standard output
+    Emit(EmitArgs),
+    /// Print the kubevirt-controller SecurityContextConstraints (JSON)
+    Scc {
+        /// Namespace of the kubevirt-controller service account
+        #[arg(long, default_value = "kubevirt")]
+        namespace: String,
+        /// Leave a capability out (SYS_NICE, NET_BIND_SERVICE, SYS_PTRACE)
+        #[arg(long = "without-capability", value_name = "CAP")]
+        without: Vec<String>,
+    },
+    /// Print CIL files in canonical form
+    Fmt {
+        /// Print nothing; exit 1 if a file is not canonical
+        #[arg(long)]
+        check: bool,
+        /// Rewrite the files in place
+        #[arg(short = 'w', long = "write", conflicts_with = "check")]
+        write: bool,
+        /// Files (none, or `-`: standard input)
+        files: Vec<PathBuf>,
+    },
+    /// Parse, validate and resolve: every problem, with its place
+    Check {
+        /// libsepol release the files must compile with (3.2 to 3.9)
+        #[arg(long, value_name = "X.Y")]
+        release: Option<String>,
+        /// A node's policy to resolve against (`semodule --cil -E all`
+        /// output, or `checkpolicy -C`): report the names it lacks, the
+        /// optionals that would drop, and rules it already grants
+        #[arg(long, value_name = "FILE")]
+        against: Vec<PathBuf>,
+        /// The files to check
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Which rules allow what, with where each is written (sesearch's
+    /// meaning: a type matches rules on attributes that contain it)
+    Query {
+        /// Search allow rules (the only kind for now)
+        #[arg(long, required = true)]
+        allow: bool,
+        /// Source type or attribute
+        #[arg(short = 's', long = "source")]
+        source: Option<String>,
+        /// Target type or attribute
+        #[arg(short = 't', long = "target")]
+        target: Option<String>,
+        /// Class
+        #[arg(short = 'c', long = "class")]
+        class: Option<String>,
+        /// A permission the rule must grant
+        #[arg(short = 'p', long = "perm")]
+        perm: Option<String>,
+        /// JSON output
+        #[arg(long)]
+        json: bool,
+        /// The policy's files
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Args)]
+struct EmitArgs {
+    /// Exactly these rule groups (comma-separated; `''` for the base group only)
+    #[arg(long, value_name = "LIST")]
+    only: Option<String>,
+    /// The default groups minus these
+    #[arg(long, value_name = "LIST")]
+    without: Option<String>,
+    /// Extend an existing domain (e.g. container_t) instead of declaring
+    /// virt_launcher.process: every pod of that domain gets the rules
+    #[arg(long, value_name = "TYPE")]
+    domain: Option<String>,
+    /// Name of the dedicated domain's block
+    #[arg(long, value_name = "NAME")]
+    block: Option<String>,
+    /// Fedora-only attribute memberships in optionals
+    #[arg(long)]
+    portable: bool,
+    /// /proc reads without proc_kcore_t and proc_kmsg_t
+    #[arg(long = "narrow-proc")]
+    narrow_proc: bool,
+}
+
+/// A command's outcome: findings (exit 1) or a usage error (exit 2).
+enum Failure {
+    Findings,
+    Usage(String),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Emit(args) => emit(&args),
+        Command::Scc { namespace, without } => scc(&namespace, &without),
+        Command::Fmt {
+            check,
+            write,
+            files,
+        } => fmt(check, write, &files),
+        Command::Check {
+            release,
+            against,
+            files,
+        } => check(release.as_deref(), &against, &files),
+        Command::Query {
+            source,
+            target,
+            class,
+            perm,
+            json,
+            files,
+            ..
+        } => query(
+            source.as_deref(),
+            target.as_deref(),
+            class.as_deref(),
+            perm.as_deref(),
+            json,
+            &files,
+        ),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Findings) => ExitCode::from(1),
+        Err(Failure::Usage(message)) => {
+            eprintln!("cilgen: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn usage(e: impl std::fmt::Display) -> Failure {
+    Failure::Usage(e.to_string())
+}
+
+fn groups(list: &str) -> Result<Vec<Group>, Failure> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse::<Group>().map_err(usage))
+        .collect()
+}
+
+fn emit(args: &EmitArgs) -> Result<(), Failure> {
+    let mut module = VirtLauncher::new();
+    if let Some(only) = &args.only {
+        module = module.only(groups(only)?);
+    }
+    if let Some(without) = &args.without {
+        for g in groups(without)? {
+            module = module.without(g);
+        }
+    }
+    if let Some(domain) = &args.domain {
+        module = module.extend(Ref::new(domain).map_err(usage)?);
+    }
+    if let Some(block) = &args.block {
+        module = module.dedicated(Name::new(block).map_err(usage)?);
+    }
+    module = module.portable(args.portable).narrow_proc(args.narrow_proc);
+    let policy = module.generate().map_err(usage)?;
+    let text = policy.to_checked_string().map_err(usage)?;
+    out(&text)
+}
+
+fn scc(namespace: &str, without: &[String]) -> Result<(), Failure> {
+    use cilgen::virt_launcher::scc::{Capability, SecurityContextConstraints};
+    let mut scc = SecurityContextConstraints::kubevirt_controller(namespace).map_err(usage)?;
+    for name in without {
+        let cap = Capability::ALL
+            .into_iter()
+            .find(|c| c.name() == name.as_str())
+            .ok_or_else(|| {
+                usage(format!(
+                    "unknown capability `{name}` (SYS_NICE, NET_BIND_SERVICE, SYS_PTRACE)"
+                ))
+            })?;
+        scc = scc.without_capability(cap);
+    }
+    out(&format!("{}\n", scc.to_json()))
+}
+
+fn out(text: &str) -> Result<(), Failure> {
+    std::io::stdout()
+        .write_all(text.as_bytes())
+        .map_err(|e| usage(format!("writing standard output: {e}")))
+}
+
+/// A file's text, `-` for standard input.
+fn read(path: &Path) -> Result<String, Failure> {
+    let bytes = if path == Path::new("-") {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .map_err(|e| usage(format!("<stdin>: {e}")))?;
+        buf
+    } else {
+        std::fs::read(path).map_err(|e| usage(format!("{}: {e}", path.display())))?
+    };
+    String::from_utf8(bytes).map_err(|e| usage(format!("{}: not UTF-8: {e}", path.display())))
+}
+
+fn display(path: &Path) -> String {
+    if path == Path::new("-") {
+        "<stdin>".into()
+    } else {
+        path.display().to_string()
+    }
+}
+
+fn fmt(check: bool, write: bool, files: &[PathBuf]) -> Result<(), Failure> {
+    let stdin = [PathBuf::from("-")];
+    let files = if files.is_empty() { &stdin[..] } else { files };
+    if write && files.iter().any(|f| f == Path::new("-")) {
+        return Err(usage("-w needs files, not standard input"));
+    }
+    let mut printed = String::new();
+    let mut findings = false;
+    for f in files {
+        let text = read(f)?;
+        let policy = match cilgen::ParseOptions::new()
+            .file_name(display(f))
+            .parse(&text)
+        {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("{e}");
+                findings = true;
+                continue;
+            }
+        };
+        let canonical = policy.to_string();
+        if check {
+            if canonical != text {
+                eprintln!("{}: not in canonical form", display(f));
+                findings = true;
+            }
+        } else if write {
+            if canonical != text {
+                std::fs::write(f, &canonical)
+                    .map_err(|e| usage(format!("{}: {e}", f.display())))?;
+            }
+        } else {
+            printed.push_str(&canonical);
+        }
+    }
+    if findings {
+        return Err(Failure::Findings);
+    }
+    out(&printed)
+}
+
+/// Files read and parsed, in order: (name, text) of each, their policies,
+/// and whether a parse error was printed.
+type Loaded = (Vec<(String, String)>, Vec<Policy>, bool);
+
+fn load(files: &[PathBuf]) -> Result<Loaded, Failure> {
+    let mut texts = Vec::new();
+    let mut policies = Vec::new();
+    let mut failed = false;
+    for f in files {
+        let text = read(f)?;
+        let name = display(f);
+        match cilgen::ParseOptions::new().file_name(&name).parse(&text) {
+            Ok(p) => policies.push(p),
+            Err(e) => {
+                eprintln!("{e}");
+                failed = true;
+                policies.push(Policy::new());
+            }
+        }
+        texts.push((name, text));
+    }
+    Ok((texts, policies, failed))
+}
+
+fn check(release: Option<&str>, against: &[PathBuf], files: &[PathBuf]) -> Result<(), Failure> {
+    let release = release
+        .map(|r| r.parse::<Release>().map_err(usage))
+        .transpose()?;
+    let all: Vec<PathBuf> = against.iter().chain(files).cloned().collect();
+    let (texts, policies, mut findings) = load(&all)?;
+    let first = against.len();
+    let options = ValidateOptions { release };
+    for i in first..texts.len() {
+        for d in validate(&policies[i], &options) {
+            eprintln!("{}", d.render(&texts[i].1, &texts[i].0));
+            findings = true;
+        }
+    }
+    let inputs: Vec<Input<'_>> = texts
+        .iter()
+        .zip(&policies)
+        .map(|((name, _), p)| Input::new(name, p))
+        .collect();
+    let model = resolve(&inputs);
+    for d in &model.diagnostics {
+        if d.file < first {
+            continue;
+        }
+        let (name, text) = &texts[d.file];
+        eprintln!("{}", d.render(text, name));
+        findings = true;
+    }
+    for o in model.disabled_optionals() {
+        if o.file < first {
+            continue;
+        }
+        let (name, text) = &texts[o.file];
+        let why = o.disabled_by.as_deref().unwrap_or_default();
+        let message = format!(
+            "optional `{}` would be dropped without a message: `{why}` does not resolve",
+            o.name
+        );
+        eprintln!("{}", cilgen::error::render(&message, o.span, text, name));
+        findings = true;
+    }
+    if !against.is_empty() {
+        let node = resolve(&inputs[..first]);
+        for note in redundant(&model, &node, first, &texts) {
+            eprintln!("{note}");
+        }
+    }
+    if findings {
+        Err(Failure::Findings)
+    } else {
+        Ok(())
+    }
+}
+
+/// The module's unconditional allow rules whose every permission the node
+/// already grants.
+fn redundant(model: &Model, node: &Model, first: usize, texts: &[(String, String)]) -> Vec<String> {
+    let mut notes = Vec::new();
+    for r in &model.rules {
+        if r.origin.file < first || r.kind != AvKind::Allow || r.condition.is_some() {
+            continue;
+        }
+        let sources = node.types_of(&r.source);
+        if sources.is_empty() || sources != model.types_of(&r.source) {
+            continue;
+        }
+        let granted = sources.iter().all(|s| {
+            let targets: BTreeSet<String> = match &r.target {
+                RuleTarget::Name(t) => node.types_of(t),
+                _ => [s.clone()].into(),
+            };
+            !targets.is_empty()
+                && targets.iter().all(|t| {
+                    r.perms
+                        .iter()
+                        .all(|(c, p)| node.allowed(s, t, c).is_superset(p))
+                })
+        });
+        if granted {
+            let (name, text) = &texts[r.origin.file];
+            notes.push(cilgen::error::render(
+                "note: the node's policy already grants this rule",
+                r.origin.span,
+                text,
+                name,
+            ));
+        }
+    }
+    notes
+}
+
+fn query(
+    source: Option<&str>,
+    target: Option<&str>,
+    class: Option<&str>,
+    perm: Option<&str>,
+    json: bool,
+    files: &[PathBuf],
+) -> Result<(), Failure> {
+    let (texts, policies, failed) = load(files)?;
+    if failed {
+        return Err(Failure::Findings);
+    }
+    let inputs: Vec<Input<'_>> = texts
+        .iter()
+        .zip(&policies)
+        .map(|((name, _), p)| Input::new(name, p))
+        .collect();
+    let model = resolve(&inputs);
+    // sesearch's meaning: a type matches rules on attributes that contain
+    // it; an attribute matches rules on the attribute or on its types.
+    let overlaps = |rule_side: &str, wanted: &str| {
+        let want = model.types_of(wanted);
+        rule_side == wanted || model.types_of(rule_side).iter().any(|t| want.contains(t))
+    };
+    let mut found = Vec::new();
+    let mut per_class: std::collections::BTreeMap<String, BTreeSet<String>> = Default::default();
+    for r in &model.rules {
+        if r.kind != AvKind::Allow {
+            continue;
+        }
+        if source.is_some_and(|s| !overlaps(&r.source, s)) {
+            continue;
+        }
+        let target_name = match &r.target {
+            RuleTarget::Name(t) => t.clone(),
+            RuleTarget::SelfTarget => "self".into(),
+            RuleTarget::NotSelf => "notself".into(),
+            RuleTarget::Other => "other".into(),
+        };
+        if let Some(t) = target {
+            let hit = match &r.target {
+                RuleTarget::Name(n) => overlaps(n, t),
+                _ => overlaps(&r.source, t),
+            };
+            if !hit {
+                continue;
+            }
+        }
+        for (c, perms) in &r.perms {
+            if class.is_some_and(|want| want != c) || perm.is_some_and(|p| !perms.contains(p)) {
+                continue;
+            }
+            let (file, text) = &texts[r.origin.file];
+            let (line, column) = cilgen::error::locate(r.origin.span, text);
+            per_class
+                .entry(c.clone())
+                .or_default()
+                .extend(perms.iter().cloned());
+            found.push(serde_json::json!({
+                "file": file,
+                "line": line,
+                "column": column,
+                "source": r.source,
+                "target": target_name,
+                "class": c,
+                "perms": perms,
+                "condition": r.condition.as_ref().map(|(c, b)| serde_json::json!({"expr": c, "branch": b})),
+            }));
+        }
+    }
+    if json {
+        let doc = serde_json::json!({ "rules": found, "permissions": per_class });
+        return out(&format!("{doc:#}\n"));
+    }
+    let mut text = String::new();
+    for f in &found {
+        let perms: Vec<&str> = f["perms"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p.as_str())
+            .collect();
+        let cond = match f["condition"].as_object() {
+            Some(c) => format!(
+                " [ {} ]:{}",
+                c["expr"].as_str().unwrap_or_default(),
+                c["branch"]
+            ),
+            None => String::new(),
+        };
+        text.push_str(&format!(
+            "{}:{}:{}: allow {} {}:{} {{ {} }};{cond}\n",
+            f["file"].as_str().unwrap_or_default(),
+            f["line"],
+            f["column"],
+            f["source"].as_str().unwrap_or_default(),
+            f["target"].as_str().unwrap_or_default(),
+            f["class"].as_str().unwrap_or_default(),
+            perms.join(" "),
+        ));
+    }
+    if !per_class.is_empty() {
+        text.push_str("permissions per class:\n");
+        for (c, p) in &per_class {
+            text.push_str(&format!(
+                "  {c}: {}\n",
+                p.iter().cloned().collect::<Vec<_>>().join(" ")
+            ));
+        }
+    }
+    out(&text)
+}

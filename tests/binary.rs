@@ -1,0 +1,173 @@
+//! The `cilgen` command as a user runs it: its output, its messages and its
+//! exit status (0 done, 1 findings, 2 usage).
+#![cfg(feature = "cli")]
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use indoc::indoc;
+
+fn cilgen(args: &[&str], stdin: &str) -> (i32, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cilgen"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn file(dir: &std::path::Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+const NODE: &str = indoc! {"
+    (class file (read write getattr))
+    (classorder (file))
+    (type proc_t)
+    (type kernel_t)
+    (typeattribute domain)
+    (typeattributeset domain (kernel_t))
+    (allow domain proc_t (file (getattr)))
+"};
+
+#[test]
+fn emit_prints_the_module_and_refuses_bad_options() {
+    let (code, out, err) = cilgen(&["emit"], "");
+    assert_eq!(code, 0, "{err}");
+    let expected = cilgen::virt_launcher::VirtLauncher::new()
+        .generate()
+        .unwrap()
+        .to_string();
+    assert_eq!(out, expected);
+    let (code, out, err) = cilgen(&["emit", "--only", "bogus"], "");
+    assert_eq!((code, out.as_str()), (2, ""));
+    assert!(err.contains("unknown rule group `bogus`"), "{err}");
+    let (code, _, _) = cilgen(&["emit", "--no-such-flag"], "");
+    assert_eq!(code, 2);
+    let (code, out, _) = cilgen(&["scc", "--namespace", "kv"], "");
+    assert_eq!(code, 0);
+    assert!(out.contains("system:serviceaccount:kv:kubevirt-controller"));
+}
+
+#[test]
+fn fmt_checks_and_rewrites() {
+    let dir = common::temp_dir("binary-fmt");
+    let messy = file(&dir, "messy.cil", "(type  a )\n");
+    let (code, _, err) = cilgen(&["fmt", "--check", &messy], "");
+    assert_eq!(code, 1);
+    assert!(err.contains("not in canonical form"), "{err}");
+    let (code, _, _) = cilgen(&["fmt", "-w", &messy], "");
+    assert_eq!(code, 0);
+    assert_eq!(std::fs::read_to_string(&messy).unwrap(), "(type a)\n");
+    let (code, out, _) = cilgen(&["fmt"], "(allow a  b (file (read)))");
+    assert_eq!((code, out.as_str()), (0, "(allow a b (file (read)))\n"));
+    let (code, out, err) = cilgen(&["fmt"], "(allow a b)");
+    assert_eq!((code, out.as_str()), (1, ""));
+    assert!(err.starts_with("<stdin>:1:1: `allow` expects"), "{err}");
+}
+
+#[test]
+fn check_reports_every_problem_at_its_place() {
+    let dir = common::temp_dir("binary-check");
+    let node = file(&dir, "node.cil", NODE);
+    let clean = file(&dir, "clean.cil", "(allow kernel_t proc_t (file (read)))\n");
+    let (code, _, err) = cilgen(&["check", "--against", &node, &clean], "");
+    assert_eq!(code, 0, "{err}");
+    let broken = file(
+        &dir,
+        "broken.cil",
+        indoc! {"
+            (allow kernel_t proc_t (file (raed)))
+            (allow kernel_t nowhere_t (file (read)))
+            (optional extra
+                (allow kernel_t gone_t (file (write)))
+            )
+        "},
+    );
+    let (code, _, err) = cilgen(&["check", "--against", &node, &broken], "");
+    assert_eq!(code, 1);
+    assert!(
+        err.contains(indoc! {"
+            broken.cil:2:17: `nowhere_t` does not resolve (a type or type attribute was expected)
+            (allow kernel_t nowhere_t (file (read)))
+                            ^^^^^^^^^
+        "}),
+        "{err}"
+    );
+    assert!(
+        err.contains("broken.cil:3:1: optional `extra` would be dropped without a message: `gone_t` does not resolve"),
+        "{err}"
+    );
+    assert!(
+        err.contains("class `file` has no permission `raed`"),
+        "{err}"
+    );
+    // A rule the node already grants is a note, not a finding.
+    let redundant = file(
+        &dir,
+        "redundant.cil",
+        "(allow kernel_t proc_t (file (getattr)))\n",
+    );
+    let (code, _, err) = cilgen(&["check", "--against", &node, &redundant], "");
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("note: the node's policy already grants this rule"),
+        "{err}"
+    );
+    let (code, _, err) = cilgen(&["check", "--release", "9.9", &clean], "");
+    assert_eq!(code, 2, "{err}");
+}
+
+#[test]
+fn query_finds_rules_through_attributes_with_their_place() {
+    let dir = common::temp_dir("binary-query");
+    let node = file(&dir, "node.cil", NODE);
+    let module = file(
+        &dir,
+        "module.cil",
+        "(allow kernel_t proc_t (file (read)))\n",
+    );
+    let (code, out, err) = cilgen(
+        &[
+            "query", "--allow", "-s", "kernel_t", "-t", "proc_t", "-c", "file", &node, &module,
+        ],
+        "",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        format!(
+            "{node}:7:1: allow domain proc_t:file {{ getattr }};\n\
+             {module}:1:1: allow kernel_t proc_t:file {{ read }};\n\
+             permissions per class:\n  file: getattr read\n"
+        )
+    );
+    let (code, out, _) = cilgen(
+        &[
+            "query", "--allow", "-s", "kernel_t", "-p", "read", "--json", &node, &module,
+        ],
+        "",
+    );
+    assert_eq!(code, 0);
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["rules"].as_array().unwrap().len(), 1);
+    assert_eq!(json["rules"][0]["line"], 1);
+    assert_eq!(json["permissions"]["file"], serde_json::json!(["read"]));
+}
