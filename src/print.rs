@@ -463,6 +463,13 @@ impl Printer {
     }
 }
 
+/// How many tokens (atoms, `(` and `)`) the canonical text of `s` has.
+pub(crate) fn token_count(s: &Statement) -> u32 {
+    let mut p = Printer::new();
+    p.statement(s);
+    p.tokens
+}
+
 /// Canonical text of a list of top-level statements.
 pub(crate) fn print_body(stmts: &[Statement]) -> String {
     let mut p = Printer::new();

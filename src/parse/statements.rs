@@ -142,6 +142,7 @@ pub(crate) fn statement_into(
         "booleanif" | "tunableif" => (cx.skip(list), true),
         _ => (cx.skip(list), false),
     };
+    let at = out.len();
     out.push(s);
     let mut tokens = 1u32;
     let mut open: Vec<usize> = Vec::new();
@@ -181,7 +182,55 @@ pub(crate) fn statement_into(
         }
         i += 1;
     }
+    if out.len() > at + 1 {
+        clamp_inner_comments(&mut out[at..]);
+    }
     Ok(())
+}
+
+/// The canonical text can have fewer tokens than the source (`(call m ())`
+/// prints as `(call m)`): a comment anchored past the last place inside the
+/// statement (or, for a container, inside its header) moves to that place,
+/// so it still prints inside and reads back the same.
+fn clamp_inner_comments(run: &mut [Statement]) {
+    let (statement, comments) = run.split_first_mut().unwrap_or_else(|| unreachable!());
+    let last_inside = match statement {
+        Statement::Block(b) => {
+            let mut header = b.clone();
+            header.body.clear();
+            crate::print::token_count(&Statement::Block(header)).saturating_sub(2)
+        }
+        Statement::Optional(o) => {
+            let mut header = o.clone();
+            header.body.clear();
+            crate::print::token_count(&Statement::Optional(header)).saturating_sub(2)
+        }
+        Statement::In(x) => {
+            let mut header = x.clone();
+            header.body.clear();
+            crate::print::token_count(&Statement::In(header)).saturating_sub(2)
+        }
+        Statement::Macro(m) => {
+            let mut header = (**m).clone();
+            header.body.clear();
+            crate::print::token_count(&Statement::from(header)).saturating_sub(2)
+        }
+        Statement::Conditional(c) => {
+            let mut header = (**c).clone();
+            header.if_true = None;
+            header.if_false = None;
+            crate::print::token_count(&Statement::from(header)).saturating_sub(1)
+        }
+        other => crate::print::token_count(other).saturating_sub(1),
+    }
+    .max(1);
+    for c in comments {
+        if let Statement::Comment(c) = c {
+            if c.inside().is_some_and(|at| at > last_inside) {
+                *c = c.clone().inside_after(last_inside);
+            }
+        }
+    }
 }
 
 /// The words libsepol reserves for the names a statement declares: a type
