@@ -656,6 +656,23 @@ mod tests {
     }
 
     #[test]
+    fn a_comment_where_the_canonical_text_has_no_token_stays_inside() {
+        // Found by fuzzing: `()` of an empty argument list prints as
+        // nothing, so the comment written in it moves before the `)`.
+        for src in ["(call m (;)\n)\n)\n", "(call m ( ; a\n ; b\n))"] {
+            let p = crate::parse(src).unwrap();
+            let printed = p.to_string();
+            let again = crate::parse(&printed).unwrap();
+            assert_eq!(again, p, "{printed}");
+            assert_eq!(again.to_string(), printed);
+        }
+        assert_eq!(
+            crate::parse("(call m (;)\n)\n)\n").unwrap().to_string(),
+            "(call m ;)\n    )\n"
+        );
+    }
+
+    #[test]
     fn a_file_with_line_marks_is_not_split() {
         // Split, the later part would meet `lme` without its `lms`.
         let src = format!(";;* lms 1 a.te\n{};;* lme\n", flat(40_000));
