@@ -214,6 +214,11 @@ impl Unresolved {
         if self.name.starts_with('`') {
             return self.name.clone();
         }
+        if self.kind == SymbolKind::Class {
+            if let Some((class, perm)) = self.name.rsplit_once('.') {
+                return format!("class `{class}` has no permission `{perm}`");
+            }
+        }
         format!(
             "`{}` does not resolve ({} was expected)",
             self.name,
