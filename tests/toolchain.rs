@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 
 use cilgen::virt_launcher::{Group, VirtLauncher};
 use cilgen::{Name, Ref};
-use common::{manifest_dir, run, temp_dir, tool};
+use common::{run, temp_dir, tool};
 
 /// The document's rules by group: (target, class, permissions); `self` is
 /// the domain itself.
@@ -190,13 +190,7 @@ fn env() -> &'static Env {
         let seinfo = tool("seinfo");
         let semodule = tool("semodule");
         tool("checkmodule");
-        let dir = common::tmp_root().join("policy");
-        if !dir.join("ready").exists() {
-            let (ok, log) = run(Command::new("bash")
-                .arg(manifest_dir().join("tests/support/prepare-policy.sh"))
-                .arg(&dir));
-            assert!(ok, "preparing the policy: {log}");
-        }
+        let dir = common::prepared_policy();
         Env {
             dir,
             secilc,

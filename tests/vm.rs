@@ -516,14 +516,7 @@ fn vm() -> Vm {
 
 /// The Debian policy pieces the toolchain tests also use.
 fn prepared_policy() -> PathBuf {
-    let dir = common::tmp_root().join("policy");
-    if !dir.join("ready").exists() {
-        let (ok, log) = run(Command::new("bash")
-            .arg(manifest_dir().join("tests/support/prepare-policy.sh"))
-            .arg(&dir));
-        assert!(ok, "preparing the policy: {log}");
-    }
-    dir
+    common::prepared_policy()
 }
 
 fn build_probe(vm: &Vm) -> PathBuf {

@@ -11,9 +11,14 @@
 //! disabled optional takes its declarations with it); `tunableif` decided
 //! by its tunables; `booleanif` rules kept with their condition; type
 //! aliases; type and role attribute expressions (`and or xor not all`);
-//! classes, commons, class permissions and class maps. `in`,
-//! `blockinherit`, `blockabstract`, macros and calls are reported as not
-//! resolved yet.
+//! classes, commons, class permissions and class maps; `in` (its
+//! statements join the block), `blockinherit` (the block's contents are
+//! collected again in the inheriting block; names not found around the
+//! copy are looked up around the original) and `blockabstract`; macros and
+//! calls (the macro's body is collected at the call: names it declares go
+//! to the call's namespace, parameters stand for the call's named
+//! arguments, other names are looked up from the macro's namespace).
+//! Anonymous arguments (a parenthesized list) are not resolved yet.
 //!
 //! ```
 //! use cilgen::resolve::{resolve, Input};
@@ -92,6 +97,10 @@ pub enum SymbolKind {
     IpAddr,
     /// Named extended permission sets.
     PermissionX,
+    /// Blocks (for `blockinherit` and `in`).
+    Block,
+    /// Macros (for `call`).
+    Macro,
 }
 
 /// What a declaration declares.
@@ -160,6 +169,20 @@ pub struct Origin {
     /// The file (index into the inputs).
     pub file: usize,
     /// The statement.
+    pub span: Span,
+    /// The calls, inherits and `in` statements that put it there,
+    /// outermost first.
+    pub via: Vec<Via>,
+}
+
+/// One step of a rule's provenance.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Via {
+    /// `call NAME`, `blockinherit NAME` or `in NAME`.
+    pub what: String,
+    /// The file of that statement.
+    pub file: usize,
+    /// That statement.
     pub span: Span,
 }
 
@@ -256,6 +279,8 @@ impl SymbolKind {
             SymbolKind::Sid => "a sid",
             SymbolKind::IpAddr => "an ipaddr",
             SymbolKind::PermissionX => "a permissionx",
+            SymbolKind::Block => "a block",
+            SymbolKind::Macro => "a macro",
         }
     }
 }
@@ -278,6 +303,16 @@ pub struct Model {
     aliases: BTreeMap<String, String>,
     /// Class permissions: (class, permissions) pairs.
     class_permissions: BTreeMap<String, Vec<(String, BTreeSet<String>)>>,
+    /// For [`Model::allowed`], built on first use.
+    index: std::sync::OnceLock<AllowIndex>,
+}
+
+/// Unconditional allow rules by class and source name, and for each type
+/// the names that stand for it (itself and its attributes).
+#[derive(Clone, Debug, Default)]
+struct AllowIndex {
+    names: HashMap<String, Vec<String>>,
+    rules: HashMap<(String, String), Vec<usize>>,
 }
 
 impl Model {
@@ -342,26 +377,110 @@ impl Model {
     /// The permissions unconditional `allow` rules give `source` on
     /// `target` in `class`.
     pub fn allowed(&self, source: &str, target: &str, class: &str) -> BTreeSet<String> {
-        self.allow_rules(source, target, class)
-            .flat_map(|r| r.perms.iter())
-            .filter(|(c, _)| c == class)
-            .flat_map(|(_, p)| p.iter().cloned())
-            .collect()
+        let index = self.index.get_or_init(|| self.build_index());
+        let own = [source.to_string()];
+        let names = index.names.get(source).map_or(&own[..], Vec::as_slice);
+        let mut out = BTreeSet::new();
+        let mut key = (class.to_string(), String::new());
+        for n in names {
+            key.1.clone_from(n);
+            for &i in index.rules.get(&key).map(Vec::as_slice).unwrap_or_default() {
+                let r = &self.rules[i];
+                let hit = match &r.target {
+                    RuleTarget::Name(t) => self.matches(t, target),
+                    RuleTarget::SelfTarget => source == target,
+                    RuleTarget::NotSelf | RuleTarget::Other => {
+                        source != target && self.matches(&r.source, target)
+                    }
+                };
+                if hit {
+                    for (c, p) in &r.perms {
+                        if c == class {
+                            out.extend(p.iter().cloned());
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn build_index(&self) -> AllowIndex {
+        let mut index = AllowIndex::default();
+        for (attr, types) in &self.attribute_types {
+            for t in types {
+                index.names.entry(t.clone()).or_default().push(attr.clone());
+            }
+        }
+        for ((kind, name), d) in &self.decls {
+            if *kind == SymbolKind::Type && d.kind == DeclKind::Type {
+                index
+                    .names
+                    .entry(name.clone())
+                    .or_default()
+                    .push(name.clone());
+            }
+        }
+        for (i, r) in self.rules.iter().enumerate() {
+            if r.kind != AvKind::Allow || r.condition.is_some() {
+                continue;
+            }
+            for (c, _) in &r.perms {
+                let list = index
+                    .rules
+                    .entry((c.clone(), r.source.clone()))
+                    .or_default();
+                if list.last() != Some(&i) {
+                    list.push(i);
+                }
+            }
+        }
+        index
     }
 }
 
 /// A statement in its place.
 struct Item<'a> {
     stmt: &'a Statement,
+    /// The scope its names are looked up in (an index into the scopes).
     ns: usize,
     opt: Option<usize>,
     condition: Option<(String, bool)>,
     file: usize,
+    via: std::rc::Rc<Vec<Via>>,
 }
 
 struct Namespace {
     parent: Option<usize>,
     prefix: String,
+}
+
+/// Where names are declared and looked up: a namespace, and for a macro's
+/// expansion its call, for an inherited block's contents the namespace the
+/// original block was in.
+struct Scope<'a> {
+    ns: usize,
+    call: Option<CallFrame<'a>>,
+    fallback: Option<usize>,
+}
+
+struct CallFrame<'a> {
+    params: HashMap<String, (ParamKind, &'a Value)>,
+    /// Names the macro's body declares: they live in the call's namespace.
+    local: std::collections::HashSet<(SymbolKind, String)>,
+    /// Where the macro is declared: other names are looked up from there.
+    macro_ns: usize,
+    /// The call's own scope, where its arguments are looked up.
+    site: usize,
+}
+
+/// A block as written (its contents are collected where it stands and
+/// wherever it is inherited).
+struct BlockInfo<'a> {
+    body: &'a [Statement],
+    /// The namespace the block is declared in.
+    parent: usize,
+    is_abstract: bool,
 }
 
 /// Resolves a policy made of `inputs` (a node's modules, or one file).
@@ -371,10 +490,20 @@ pub fn resolve(inputs: &[Input<'_>]) -> Model {
             parent: None,
             prefix: String::new(),
         }],
+        scopes: vec![Scope {
+            ns: 0,
+            call: None,
+            fallback: None,
+        }],
         items: Vec::new(),
         optionals: Vec::new(),
         decls: Vec::new(),
         unsupported: Vec::new(),
+        blocks: HashMap::new(),
+        macros: HashMap::new(),
+        ins: HashMap::new(),
+        pending: Vec::new(),
+        depth: 0,
     };
     // Tunables first: a tunableif keeps one branch, decided by them.
     let mut tunables = HashMap::new();
@@ -385,51 +514,191 @@ pub fn resolve(inputs: &[Input<'_>]) -> Model {
             }
         }
     }
+    // The blocks as written, their abstract marks and the `in` statements,
+    // before anything is collected: `in` and `blockinherit` name blocks
+    // that may come later.
     for (file, input) in inputs.iter().enumerate() {
-        r.collect(&input.policy.statements, 0, None, None, file, &tunables);
+        r.scan(&input.policy.statements, "", file);
+    }
+    let none = std::rc::Rc::new(Vec::new());
+    for (file, input) in inputs.iter().enumerate() {
+        r.collect(
+            &input.policy.statements,
+            0,
+            None,
+            None,
+            file,
+            &tunables,
+            &none,
+        );
+    }
+    // Calls, once every macro is known; expansions may call again.
+    while let Some(call) = r.pending.pop() {
+        r.expand_call(call, &tunables);
+    }
+    // `in` a block that does not exist.
+    let mut missing: Vec<(&In, usize)> = r
+        .ins
+        .iter()
+        .filter(|(target, _)| !r.blocks.contains_key(*target))
+        .flat_map(|(_, list)| list.iter().copied())
+        .collect();
+    missing.sort_by_key(|(i, file)| (*file, i.span.start));
+    for (i, file) in missing {
+        r.unsupported.push(Unresolved {
+            name: i.container.to_string(),
+            kind: SymbolKind::Block,
+            file,
+            span: i.span,
+        });
     }
     r.finish()
 }
 
+/// A call waiting for every macro to be known.
+struct PendingCall<'a> {
+    call: &'a Call,
+    scope: usize,
+    opt: Option<usize>,
+    condition: Option<(String, bool)>,
+    file: usize,
+    via: std::rc::Rc<Vec<Via>>,
+}
+
+/// How deep expansions (calls, inheritance) may nest: libsepol stops
+/// recursive calls and inheritance cycles too.
+const MAX_EXPANSION: usize = 32;
+
 struct Resolver<'a> {
     namespaces: Vec<Namespace>,
+    scopes: Vec<Scope<'a>>,
     items: Vec<Item<'a>>,
     optionals: Vec<OptionalBlock>,
     decls: Vec<(SymbolKind, Decl)>,
     unsupported: Vec<Unresolved>,
+    blocks: HashMap<String, BlockInfo<'a>>,
+    macros: HashMap<String, (&'a Macro, usize)>,
+    /// `in` statements by the full name they were written with, resolved
+    /// when their block is collected: (statement, prefix where written).
+    ins: HashMap<String, Vec<(&'a In, usize)>>,
+    pending: Vec<PendingCall<'a>>,
+    depth: usize,
 }
 
 impl<'a> Resolver<'a> {
+    fn scan(&mut self, stmts: &'a [Statement], prefix: &str, file: usize) {
+        for s in stmts {
+            match s {
+                Statement::Block(b) => {
+                    let full = format!("{prefix}{}", b.name);
+                    let is_abstract = b.body.iter().any(|s| {
+                        matches!(s, Statement::BlockAbstract(a) if a.block.as_str() == b.name.as_str() || a.block.as_str() == full)
+                    });
+                    self.blocks.insert(
+                        full.clone(),
+                        BlockInfo {
+                            body: &b.body,
+                            parent: usize::MAX,
+                            is_abstract,
+                        },
+                    );
+                    self.scan(&b.body, &format!("{full}."), file);
+                }
+                Statement::Optional(o) => self.scan(&o.body, prefix, file),
+                Statement::Conditional(c) => {
+                    for body in [&c.if_true, &c.if_false].into_iter().flatten() {
+                        self.scan(body, prefix, file);
+                    }
+                }
+                Statement::In(i) => {
+                    // The block is named from where `in` stands: the name
+                    // as written, qualified by each enclosing prefix.
+                    let target = self.find_block_name(i.container.as_str(), prefix);
+                    self.ins.entry(target).or_default().push((i, file));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The full name of the block `name` refers to from inside `prefix`.
+    fn find_block_name(&self, name: &str, prefix: &str) -> String {
+        if let Some(global) = name.strip_prefix('.') {
+            return global.to_string();
+        }
+        let mut p = prefix.to_string();
+        loop {
+            let candidate = format!("{p}{name}");
+            if self.blocks.contains_key(&candidate) || p.is_empty() {
+                return candidate;
+            }
+            p.pop();
+            match p.rfind('.') {
+                Some(at) => p.truncate(at + 1),
+                None => p.clear(),
+            }
+        }
+    }
+
+    fn new_scope(
+        &mut self,
+        ns: usize,
+        call: Option<CallFrame<'a>>,
+        fallback: Option<usize>,
+    ) -> usize {
+        self.scopes.push(Scope { ns, call, fallback });
+        self.scopes.len() - 1
+    }
+
+    #[allow(clippy::too_many_arguments)]
     fn collect(
         &mut self,
         stmts: &'a [Statement],
-        ns: usize,
+        scope: usize,
         opt: Option<usize>,
         condition: Option<(String, bool)>,
         file: usize,
         tunables: &HashMap<String, bool>,
+        via: &std::rc::Rc<Vec<Via>>,
     ) {
+        let ns = self.scopes[scope].ns;
         for s in stmts {
             match s {
                 Statement::Block(b) => {
                     let prefix = format!("{}{}.", self.namespaces[ns].prefix, b.name);
-                    self.declare(
-                        SymbolKind::Type,
-                        DeclKind::Other,
-                        &b.name,
-                        ns,
-                        opt,
-                        file,
-                        b.span,
-                        true,
-                    );
+                    let full = prefix.trim_end_matches('.').to_string();
                     self.namespaces.push(Namespace {
                         parent: Some(ns),
                         prefix,
                     });
-                    let inner = self.namespaces.len() - 1;
-                    self.collect(&b.body, inner, opt, condition.clone(), file, tunables);
+                    let inner_ns = self.namespaces.len() - 1;
+                    let fallback = self.scopes[scope].fallback;
+                    let inner = self.new_scope(inner_ns, None, fallback);
+                    if let Some(info) = self.blocks.get_mut(&full) {
+                        info.parent = ns;
+                    }
+                    let is_abstract = self.blocks.get(&full).is_some_and(|b| b.is_abstract);
+                    if !is_abstract {
+                        self.collect(&b.body, inner, opt, condition.clone(), file, tunables, via);
+                        self.collect_ins(&full, inner, opt, &condition, tunables, via);
+                    }
                 }
+                Statement::Macro(m) => {
+                    let full = format!("{}{}", self.namespaces[ns].prefix, m.name);
+                    self.macros.entry(full).or_insert((&**m, ns));
+                }
+                Statement::Call(c) => self.pending.push(PendingCall {
+                    call: c,
+                    scope,
+                    opt,
+                    condition: condition.clone(),
+                    file,
+                    via: via.clone(),
+                }),
+                Statement::BlockInherit(bi) => {
+                    self.inherit(bi, scope, opt, &condition, file, tunables, via);
+                }
+                Statement::In(_) | Statement::BlockAbstract(_) => {}
                 Statement::Optional(o) => {
                     self.optionals.push(OptionalBlock {
                         name: format!("{}{}", self.namespaces[ns].prefix, o.name),
@@ -439,22 +708,39 @@ impl<'a> Resolver<'a> {
                         parent: opt,
                     });
                     let id = self.optionals.len() - 1;
-                    self.collect(&o.body, ns, Some(id), condition.clone(), file, tunables);
+                    self.collect(
+                        &o.body,
+                        scope,
+                        Some(id),
+                        condition.clone(),
+                        file,
+                        tunables,
+                        via,
+                    );
                 }
                 Statement::Conditional(c) => {
                     self.items.push(Item {
                         stmt: s,
-                        ns,
+                        ns: scope,
                         opt,
                         condition: condition.clone(),
                         file,
+                        via: via.clone(),
                     });
                     match c.kind {
                         CondKind::Tunable => {
                             let value = eval_bool(&c.condition, tunables).unwrap_or(false);
                             let branch = if value { &c.if_true } else { &c.if_false };
                             if let Some(body) = branch {
-                                self.collect(body, ns, opt, condition.clone(), file, tunables);
+                                self.collect(
+                                    body,
+                                    scope,
+                                    opt,
+                                    condition.clone(),
+                                    file,
+                                    tunables,
+                                    via,
+                                );
                             }
                         }
                         CondKind::Boolean => {
@@ -463,35 +749,17 @@ impl<'a> Resolver<'a> {
                                 if let Some(body) = branch {
                                     self.collect(
                                         body,
-                                        ns,
+                                        scope,
                                         opt,
                                         Some((text.clone(), value)),
                                         file,
                                         tunables,
+                                        via,
                                     );
                                 }
                             }
                         }
                     }
-                }
-                Statement::Macro(_)
-                | Statement::Call(_)
-                | Statement::In(_)
-                | Statement::BlockInherit(_)
-                | Statement::BlockAbstract(_) => {
-                    let keyword = match s {
-                        Statement::Macro(_) => "macro",
-                        Statement::Call(_) => "call",
-                        Statement::In(_) => "in",
-                        Statement::BlockInherit(_) => "blockinherit",
-                        _ => "blockabstract",
-                    };
-                    self.unsupported.push(Unresolved {
-                        name: format!("`{keyword}` is not resolved yet"),
-                        kind: SymbolKind::Type,
-                        file,
-                        span: s.span(),
-                    });
                 }
                 _ => {
                     for (kind, what, name) in declares(s) {
@@ -499,14 +767,186 @@ impl<'a> Resolver<'a> {
                     }
                     self.items.push(Item {
                         stmt: s,
-                        ns,
+                        ns: scope,
                         opt,
                         condition: condition.clone(),
                         file,
+                        via: via.clone(),
                     });
                 }
             }
         }
+    }
+
+    /// The `in` statements that add to block `full`, collected in its scope.
+    fn collect_ins(
+        &mut self,
+        full: &str,
+        scope: usize,
+        opt: Option<usize>,
+        condition: &Option<(String, bool)>,
+        tunables: &HashMap<String, bool>,
+        via: &std::rc::Rc<Vec<Via>>,
+    ) {
+        let ins = self.ins.get(full).cloned().unwrap_or_default();
+        for (i, file) in ins {
+            let mut v = (**via).clone();
+            v.push(Via {
+                what: format!("in {}", i.container),
+                file,
+                span: i.span,
+            });
+            let v = std::rc::Rc::new(v);
+            self.collect(&i.body, scope, opt, condition.clone(), file, tunables, &v);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn inherit(
+        &mut self,
+        bi: &'a BlockInherit,
+        scope: usize,
+        opt: Option<usize>,
+        condition: &Option<(String, bool)>,
+        file: usize,
+        tunables: &HashMap<String, bool>,
+        via: &std::rc::Rc<Vec<Via>>,
+    ) {
+        let ns = self.scopes[scope].ns;
+        let prefix = self.namespaces[ns].prefix.clone();
+        let target = self.find_block_name(bi.block.as_str(), &prefix);
+        let Some(info) = self.blocks.get(&target) else {
+            self.unsupported.push(Unresolved {
+                name: bi.block.to_string(),
+                kind: SymbolKind::Block,
+                file,
+                span: bi.span,
+            });
+            return;
+        };
+        if self.depth >= MAX_EXPANSION {
+            self.unsupported.push(Unresolved {
+                name: format!("`blockinherit {}` nests too deep (a cycle?)", bi.block),
+                kind: SymbolKind::Block,
+                file,
+                span: bi.span,
+            });
+            return;
+        }
+        let body = info.body;
+        // Names the copy does not find around it are looked up around the
+        // original block.
+        let original_parent = if info.parent == usize::MAX {
+            0
+        } else {
+            info.parent
+        };
+        let inner = self.new_scope(
+            ns,
+            self.scopes[scope].call.as_ref().map(|c| CallFrame {
+                params: c.params.clone(),
+                local: c.local.clone(),
+                macro_ns: c.macro_ns,
+                site: c.site,
+            }),
+            Some(original_parent),
+        );
+        let mut v = (**via).clone();
+        v.push(Via {
+            what: format!("blockinherit {}", bi.block),
+            file,
+            span: bi.span,
+        });
+        let v = std::rc::Rc::new(v);
+        self.depth += 1;
+        self.collect(body, inner, opt, condition.clone(), file, tunables, &v);
+        self.collect_ins(&target, inner, opt, condition, tunables, &v);
+        self.depth -= 1;
+    }
+
+    fn expand_call(&mut self, p: PendingCall<'a>, tunables: &HashMap<String, bool>) {
+        let name = p.call.name.as_str();
+        let Some((m, macro_ns)) = self.find_macro(name, p.scope) else {
+            self.unsupported.push(Unresolved {
+                name: name.to_string(),
+                kind: SymbolKind::Macro,
+                file: p.file,
+                span: p.call.span,
+            });
+            return;
+        };
+        if p.via.len() >= MAX_EXPANSION {
+            self.unsupported.push(Unresolved {
+                name: format!("`call {name}` nests too deep (a recursive macro?)"),
+                kind: SymbolKind::Macro,
+                file: p.file,
+                span: p.call.span,
+            });
+            return;
+        }
+        let params = m
+            .params
+            .iter()
+            .zip(&p.call.args)
+            .map(|(param, arg)| (param.name.to_string(), (param.kind, arg)))
+            .collect();
+        let mut local = std::collections::HashSet::new();
+        let mut stack: Vec<&Statement> = m.body.iter().collect();
+        while let Some(s) = stack.pop() {
+            for (kind, _, n) in declares(s) {
+                local.insert((kind, n.to_string()));
+            }
+            match s {
+                Statement::Optional(o) => stack.extend(o.body.iter()),
+                Statement::Conditional(c) => {
+                    stack.extend([&c.if_true, &c.if_false].into_iter().flatten().flatten())
+                }
+                _ => {}
+            }
+        }
+        let ns = self.scopes[p.scope].ns;
+        let scope = self.new_scope(
+            ns,
+            Some(CallFrame {
+                params,
+                local,
+                macro_ns,
+                site: p.scope,
+            }),
+            None,
+        );
+        let mut v = (*p.via).clone();
+        v.push(Via {
+            what: format!("call {name}"),
+            file: p.file,
+            span: p.call.span,
+        });
+        let v = std::rc::Rc::new(v);
+        self.collect(&m.body, scope, p.opt, p.condition, p.file, tunables, &v);
+    }
+
+    /// The macro `name` refers to from `scope`, and the namespace it is in.
+    fn find_macro(&self, name: &str, scope: usize) -> Option<(&'a Macro, usize)> {
+        if let Some(global) = name.strip_prefix('.') {
+            return self.macros.get(global).copied();
+        }
+        let sc = &self.scopes[scope];
+        let mut chains = vec![sc.ns];
+        if let Some(c) = &sc.call {
+            chains.push(c.macro_ns);
+        }
+        chains.extend(sc.fallback);
+        for start in chains {
+            let mut at = Some(start);
+            while let Some(n) = at {
+                let full = format!("{}{name}", self.namespaces[n].prefix);
+                if let Some(m) = self.macros.get(&full) {
+                    return Some(*m);
+                }
+                at = self.namespaces[n].parent;
+            }
+        }
+        None
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -550,16 +990,51 @@ impl<'a> Resolver<'a> {
     }
 
     /// The full name `name` resolves to from namespace `ns`, in `table`.
+    /// The declaration `name` refers to from `scope`, as libsepol searches:
+    /// in a macro's expansion, names the macro declares live in the call's
+    /// namespace, a parameter stands for its argument (looked up where the
+    /// call is), and other names are looked up from the macro's namespace;
+    /// elsewhere, the namespace and its parents, then (for an inherited
+    /// block's contents) around the original block.
     fn lookup(
+        &self,
+        table: &HashMap<(SymbolKind, &str), usize>,
+        kind: SymbolKind,
+        name: &str,
+        scope: usize,
+    ) -> Option<usize> {
+        if let Some(global) = name.strip_prefix('.') {
+            return table.get(&(kind, global)).copied();
+        }
+        let sc = &self.scopes[scope];
+        if let Some(call) = &sc.call {
+            if call.local.contains(&(kind, name.to_string())) {
+                return self.chain(table, kind, name, sc.ns);
+            }
+            if let Some((param, arg)) = call.params.get(name) {
+                if param_fits(*param, kind) {
+                    return match arg {
+                        Value::Atom(a) => self.lookup(table, kind, a.as_str(), call.site),
+                        Value::List(_) => None,
+                    };
+                }
+            }
+            return self
+                .chain(table, kind, name, call.macro_ns)
+                .or_else(|| sc.fallback.and_then(|f| self.chain(table, kind, name, f)));
+        }
+        self.chain(table, kind, name, sc.ns)
+            .or_else(|| sc.fallback.and_then(|f| self.chain(table, kind, name, f)))
+    }
+
+    /// `name` in namespace `ns` or the first of its parents that has it.
+    fn chain(
         &self,
         table: &HashMap<(SymbolKind, &str), usize>,
         kind: SymbolKind,
         name: &str,
         ns: usize,
     ) -> Option<usize> {
-        if let Some(global) = name.strip_prefix('.') {
-            return table.get(&(kind, global)).copied();
-        }
         let mut at = Some(ns);
         let mut buf = String::new();
         while let Some(n) = at {
@@ -757,6 +1232,7 @@ impl<'a> Resolver<'a> {
                 origin: Origin {
                     file: item.file,
                     span: r.span,
+                    via: (*item.via).clone(),
                 },
             });
         }
@@ -1210,6 +1686,27 @@ fn references(s: &Statement) -> Vec<(SymbolKind, &str)> {
     out
 }
 
+/// Whether a macro parameter of kind `param` stands for names of `kind`.
+fn param_fits(param: ParamKind, kind: SymbolKind) -> bool {
+    matches!(
+        (param, kind),
+        (ParamKind::Type, SymbolKind::Type)
+            | (ParamKind::Role, SymbolKind::Role)
+            | (ParamKind::User, SymbolKind::User)
+            | (ParamKind::Boolean, SymbolKind::Boolean)
+            | (ParamKind::Sensitivity, SymbolKind::Sensitivity)
+            | (
+                ParamKind::Category | ParamKind::CategorySet,
+                SymbolKind::Category
+            )
+            | (ParamKind::Level, SymbolKind::Level)
+            | (ParamKind::LevelRange, SymbolKind::LevelRange)
+            | (ParamKind::Class | ParamKind::ClassMap, SymbolKind::Class)
+            | (ParamKind::ClassPermission, SymbolKind::ClassPermission)
+            | (ParamKind::IpAddr, SymbolKind::IpAddr)
+    )
+}
+
 /// A tunable condition's value, if every tunable in it is known.
 fn eval_bool(t: &Term, values: &HashMap<String, bool>) -> Option<bool> {
     match t {
@@ -1359,6 +1856,74 @@ mod tests {
         assert_eq!(m.diagnostics.len(), 1);
         assert_eq!(m.diagnostics[0].name, "nowhere_t");
         assert_eq!(m.diagnostics[0].kind, SymbolKind::Type);
+    }
+
+    #[test]
+    fn macros_inheritance_and_in_follow_libsepol() {
+        let m = model(&format!(
+            "{BASE}
+            (type g_t)
+            (block tmpl
+                (blockabstract tmpl)
+                (type process)
+                (allow process g_t (file (read)))
+            )
+            (block app (blockinherit tmpl))
+            (in app (allow process g_t (file (write))))
+            (macro make ((type t))
+                (type made_t)
+                (allow t made_t (file (getattr)))
+            )
+            (block b (call make (app.process)))
+            (in nowhere (type x))
+            (call no_macro (g_t))"
+        ));
+        // The abstract block itself declares nothing.
+        assert!(
+            !m.decls
+                .contains_key(&(SymbolKind::Type, "tmpl.process".into()))
+        );
+        assert_eq!(
+            m.allowed("app.process", "g_t", "file"),
+            ["read".to_string(), "write".to_string()].into()
+        );
+        assert_eq!(
+            m.allowed("app.process", "b.made_t", "file"),
+            ["getattr".to_string()].into()
+        );
+        let via = |src: &str| {
+            m.rules
+                .iter()
+                .filter(|r| r.source == src)
+                .map(|r| {
+                    r.origin
+                        .via
+                        .iter()
+                        .map(|v| v.what.clone())
+                        .collect::<Vec<_>>()
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            via("app.process"),
+            [
+                vec!["blockinherit tmpl".to_string()],
+                vec!["in app".to_string()],
+                vec!["call make".to_string()]
+            ]
+        );
+        let missing: Vec<(SymbolKind, &str)> = m
+            .diagnostics
+            .iter()
+            .map(|d| (d.kind, d.name.as_str()))
+            .collect();
+        assert_eq!(
+            missing,
+            [
+                (SymbolKind::Macro, "no_macro"),
+                (SymbolKind::Block, "nowhere")
+            ]
+        );
     }
 
     #[test]

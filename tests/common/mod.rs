@@ -107,3 +107,26 @@ pub fn check_golden(path: &Path, actual: &str) -> Result<(), String> {
         Err(_) => Err(format!("{name}: no golden file (run with CILGEN_BLESS=1)")),
     }
 }
+
+/// The Debian policy pieces the toolchain tests compile against
+/// (`tests/support/prepare-policy.sh`), prepared once per target
+/// directory: in a folder of its own first, then renamed into place, so a
+/// test never reads a half-written module, and once per process.
+pub fn prepared_policy() -> PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tmp_root().join("policy");
+        if !dir.join("ready").exists() {
+            let scratch = tmp_root().join(format!("policy-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&scratch);
+            let (ok, log) = run(Command::new("bash")
+                .arg(manifest_dir().join("tests/support/prepare-policy.sh"))
+                .arg(&scratch));
+            assert!(ok, "preparing the policy: {log}");
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::rename(&scratch, &dir).unwrap();
+        }
+        dir
+    })
+    .clone()
+}
