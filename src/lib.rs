@@ -24,8 +24,10 @@
 //! [`Policy`]'s `Display` prints canonical text; [`builder`] makes
 //! statements from Rust with validated names; [`validate`] checks
 //! permissions against the kernel [`catalog`], duplicate declarations and
-//! the libsepol release a policy targets; [`virt_launcher`] generates the
-//! KubeVirt module from its templates.
+//! the libsepol release a policy targets; [`resolve`] gives a policy's
+//! meaning (names resolved, optionals decided, attributes expanded, rules
+//! with their origin); [`virt_launcher`] generates the KubeVirt module from
+//! its templates.
 //!
 //! Comments are never dropped: those on their own lines between statements
 //! stay in place; one inside a statement's parentheses follows the
