@@ -8,7 +8,7 @@
 
 mod common;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -25,7 +25,24 @@ struct Binary {
     by_source: HashMap<(String, String), Vec<usize>>,
     all: Vec<BinRule>,
     names: HashMap<String, Vec<String>>,
+    /// Conditional allow rules: the rule, the booleans of its condition,
+    /// and its branch.
+    conditional: Vec<(BinRule, BTreeSet<String>, bool)>,
 }
+
+/// The boolean names of a condition, however it is written (CIL's prefix
+/// form or sesearch's infix one).
+fn booleans(condition: &str) -> BTreeSet<String> {
+    condition
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+        .filter(|w| !w.is_empty() && !["and", "or", "not", "xor", "eq", "neq"].contains(w))
+        .map(String::from)
+        .collect()
+}
+
+/// Per (branch, booleans of the condition), the permissions conditional
+/// allow rules give a triple.
+type Conditional = BTreeMap<(bool, BTreeSet<String>), BTreeSet<String>>;
 
 impl Binary {
     fn read(policy: &Path) -> Binary {
@@ -53,6 +70,34 @@ impl Binary {
                 t.to_string(),
                 c.to_string(),
                 perms,
+            ));
+        }
+        let mut conditional = Vec::new();
+        for line in dump
+            .lines()
+            .filter(|l| l.starts_with("allow ") && l.contains('['))
+        {
+            let Some((rule, cond)) = line.split_once("; [") else {
+                continue;
+            };
+            let Some((expr, branch)) = cond.rsplit_once("]:") else {
+                continue;
+            };
+            let mut words = rule.split_whitespace().skip(1);
+            let (Some(s), Some(tc)) = (words.next(), words.next()) else {
+                continue;
+            };
+            let Some((t, c)) = tc.split_once(':') else {
+                continue;
+            };
+            let perms = words
+                .filter(|w| *w != "{" && *w != "}")
+                .map(|w| w.trim_end_matches(';').to_string())
+                .collect();
+            conditional.push((
+                (s.to_string(), t.to_string(), c.to_string(), perms),
+                booleans(expr),
+                branch.trim() == "True",
             ));
         }
         let (ok, text) = run(Command::new(tool("seinfo")).arg("-a").arg("-x").arg(policy));
@@ -90,6 +135,7 @@ impl Binary {
             by_source,
             all,
             names,
+            conditional,
         }
     }
 
@@ -120,12 +166,53 @@ impl Binary {
         out
     }
 
+    fn conditional(&self, s: &str, t: &str, c: &str) -> Conditional {
+        let mut out = Conditional::new();
+        for ((rs, rt, rc, perms), bools, branch) in &self.conditional {
+            if rc == c && self.matches(rs, s) && self.matches(rt, t) {
+                out.entry((*branch, bools.clone()))
+                    .or_default()
+                    .extend(perms.iter().cloned());
+            }
+        }
+        out
+    }
+
     fn types(&self, name: &str) -> Vec<String> {
         match self.attributes.get(name) {
             Some(m) => m.iter().cloned().collect(),
             None => vec![name.to_string()],
         }
     }
+}
+
+/// Per (branch, booleans), the permissions the model's conditional allow
+/// rules give a triple.
+fn model_conditional(model: &Model, s: &str, t: &str, c: &str) -> Conditional {
+    let mut out = Conditional::new();
+    for r in &model.rules {
+        let Some((expr, branch)) = &r.condition else {
+            continue;
+        };
+        if r.kind != cilgen::AvKind::Allow || !model.matches(&r.source, s) {
+            continue;
+        }
+        let hit = match &r.target {
+            RuleTarget::Name(n) => model.matches(n, t),
+            _ => s == t,
+        };
+        if !hit {
+            continue;
+        }
+        for (class, perms) in &r.perms {
+            if class == c {
+                out.entry((*branch, booleans(expr)))
+                    .or_default()
+                    .extend(perms.iter().cloned());
+            }
+        }
+    }
+    out
 }
 
 /// Every `step`th rule of each side, with a member of its source and of
@@ -242,6 +329,44 @@ fn compare(files: &[PathBuf], label: &str, step: usize) {
         differ[..differ.len().min(20)].join("\n")
     );
     eprintln!("{label}: {} triples agree", sample.len());
+
+    // Conditional rules: per branch and booleans of the condition.
+    let mut conditional = BTreeSet::new();
+    for (i, ((s, t, c, _), _, _)) in binary.conditional.iter().enumerate() {
+        if i % (step / 4).max(1) != 0 {
+            continue;
+        }
+        let ss = binary.types(s);
+        let tt = binary.types(t);
+        if !ss.is_empty() && !tt.is_empty() {
+            conditional.insert((
+                ss[i % ss.len()].clone(),
+                tt[i % tt.len()].clone(),
+                c.clone(),
+            ));
+        }
+    }
+    assert!(
+        conditional.len() > 100,
+        "only {} conditional triples",
+        conditional.len()
+    );
+    let mut differ = Vec::new();
+    for (s, t, c) in &conditional {
+        let want = binary.conditional(s, t, c);
+        let got = model_conditional(&model, s, t, c);
+        if want != got {
+            differ.push(format!("{s} {t} {c}: secilc {want:?}, cilgen {got:?}"));
+        }
+    }
+    assert!(
+        differ.is_empty(),
+        "{} of {} conditional triples differ:\n{}",
+        differ.len(),
+        conditional.len(),
+        differ[..differ.len().min(10)].join("\n")
+    );
+    eprintln!("{label}: {} conditional triples agree", conditional.len());
 }
 
 fn prepared() -> PathBuf {
