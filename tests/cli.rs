@@ -2,9 +2,7 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 
 fn example(name: &str) -> PathBuf {
     // Integration tests live in target/<profile>/deps; examples beside it.
@@ -25,25 +23,7 @@ fn example(name: &str) -> PathBuf {
 }
 
 fn run(name: &str, args: &[&str], stdin: &str) -> (i32, String, String) {
-    let mut child = Command::new(example(name))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
+    common::run_with_input(&example(name), args, stdin)
 }
 
 #[test]

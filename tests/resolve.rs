@@ -390,14 +390,7 @@ fn the_whole_debian_policy_resolves_to_secilcs_permissions() {
 #[ignore = "needs the SELinux toolchain: scripts/test runs it (cargo test -- --include-ignored)"]
 fn the_debian_modules_resolve_to_secilcs_permissions_optionals_included() {
     let dir = prepared();
-    let mods = dir.join("modules");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&mods)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.file_name().is_some_and(|n| n != "base.cil"))
-        .collect();
-    files.sort();
-    files.insert(0, mods.join("base.cil"));
+    let mut files = common::debian_modules(&dir);
     files.push(dir.join("container.cil"));
     let step = std::env::var("CILGEN_RESOLVE_STEP")
         .ok()
@@ -414,15 +407,7 @@ fn the_debian_modules_resolve_to_secilcs_permissions_optionals_included() {
 #[ignore = "needs the SELinux toolchain: scripts/test runs it (cargo test -- --include-ignored)"]
 fn the_virt_launcher_module_against_a_node_without_the_container_module() {
     use cilgen::virt_launcher::VirtLauncher;
-    let dir = prepared();
-    let mods = dir.join("modules");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&mods)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.file_name().is_some_and(|n| n != "base.cil"))
-        .collect();
-    files.sort();
-    files.insert(0, mods.join("base.cil"));
+    let files = common::debian_modules(&prepared());
     let texts: Vec<String> = files
         .iter()
         .map(|f| std::fs::read_to_string(f).unwrap())

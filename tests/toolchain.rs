@@ -72,14 +72,7 @@ impl Env {
     /// Debian's modules (base first), the container module and, for a
     /// Fedora node, the attribute module.
     fn policy_files(&self, fedora: bool) -> Vec<PathBuf> {
-        let mods = self.dir.join("modules");
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&mods)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.file_name().is_some_and(|n| n != "base.cil"))
-            .collect();
-        files.sort();
-        files.insert(0, mods.join("base.cil"));
+        let mut files = common::debian_modules(&self.dir);
         files.push(self.dir.join("container.cil"));
         if fedora {
             files.push(self.dir.join("fedora_attrs.cil"));
@@ -102,18 +95,7 @@ impl Env {
     /// A private copy of the system store, as `semodule -p ROOT` wants it.
     fn store_copy(&self, label: &str) -> PathBuf {
         let root = temp_dir(label);
-        std::fs::create_dir_all(root.join("var/lib/selinux")).unwrap();
-        std::fs::create_dir_all(root.join("etc/selinux")).unwrap();
-        let (ok, log) = run(Command::new("cp")
-            .arg("-a")
-            .arg("/var/lib/selinux/default")
-            .arg(root.join("var/lib/selinux/")));
-        assert!(ok, "copying the store: {log}");
-        std::fs::copy(
-            "/etc/selinux/semanage.conf",
-            root.join("etc/selinux/semanage.conf"),
-        )
-        .unwrap();
+        common::store_copy(&root);
         root
     }
 

@@ -597,18 +597,7 @@ fn build_policy(vm: &Vm, prepared: &Path, v: &Variant) -> PathBuf {
     }
     let _ = std::fs::remove_dir_all(&work);
     let root = work.join("root");
-    std::fs::create_dir_all(root.join("var/lib/selinux")).unwrap();
-    std::fs::create_dir_all(root.join("etc/selinux")).unwrap();
-    let (ok, log) = run(Command::new("cp")
-        .arg("-a")
-        .arg("/var/lib/selinux/default")
-        .arg(root.join("var/lib/selinux/")));
-    assert!(ok, "copying the store: {log}");
-    std::fs::copy(
-        "/etc/selinux/semanage.conf",
-        root.join("etc/selinux/semanage.conf"),
-    )
-    .unwrap();
+    common::store_copy(&root);
     for (name, text) in &modules {
         let file = work.join(name);
         std::fs::write(&file, text).unwrap();

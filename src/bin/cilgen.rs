@@ -308,6 +308,15 @@ fn load(files: &[PathBuf]) -> Result<Loaded, Failure> {
     Ok((texts, policies, failed))
 }
 
+/// The loaded files as resolution inputs.
+fn inputs<'a>(texts: &'a [(String, String)], policies: &'a [Policy]) -> Vec<Input<'a>> {
+    texts
+        .iter()
+        .zip(policies)
+        .map(|((name, _), p)| Input::new(name, p))
+        .collect()
+}
+
 fn check(release: Option<&str>, against: &[PathBuf], files: &[PathBuf]) -> Result<(), Failure> {
     let release = release
         .map(|r| r.parse::<Release>().map_err(usage))
@@ -322,11 +331,7 @@ fn check(release: Option<&str>, against: &[PathBuf], files: &[PathBuf]) -> Resul
             findings = true;
         }
     }
-    let inputs: Vec<Input<'_>> = texts
-        .iter()
-        .zip(&policies)
-        .map(|((name, _), p)| Input::new(name, p))
-        .collect();
+    let inputs = inputs(&texts, &policies);
     let model = resolve(&inputs);
     for d in &model.diagnostics {
         if d.file < first {
@@ -411,11 +416,7 @@ fn query(
     if failed {
         return Err(Failure::Findings);
     }
-    let inputs: Vec<Input<'_>> = texts
-        .iter()
-        .zip(&policies)
-        .map(|((name, _), p)| Input::new(name, p))
-        .collect();
+    let inputs = inputs(&texts, &policies);
     let model = resolve(&inputs);
     // sesearch's meaning: a type matches rules on attributes that contain
     // it; an attribute matches rules on the attribute or on its types.

@@ -366,6 +366,13 @@ impl<'s, 'a> Cx<'s, 'a> {
         self.nodes[i].span
     }
 
+    /// Whether a comment stands anywhere inside the list at `i`.
+    pub fn has_comment(&self, i: usize) -> bool {
+        self.nodes[i + 1..self.skip(i)]
+            .iter()
+            .any(|n| n.kind == Kind::Comment)
+    }
+
     /// One past the node's last descendant.
     pub fn skip(&self, i: usize) -> usize {
         match self.nodes[i].kind {

@@ -111,6 +111,11 @@ pub(crate) fn statement_into(
     out: &mut Vec<Statement>,
 ) -> DResult<()> {
     let s = statement(cx, list, nest)?;
+    // Most statements hold no comment: nothing more to do for them.
+    if !cx.has_comment(list) {
+        out.push(s);
+        return Ok(());
+    }
     let keyword = cx
         .children(list)
         .find(|&i| cx.node(i).kind != Kind::Comment)
@@ -237,6 +242,11 @@ fn clamp_inner_comments(run: &mut [Statement]) {
 /// cannot be named `self`, a category `range`; a block or a macro can be
 /// named `all`.
 fn reserved_names(cx: &Cx<'_, '_>, list: usize, keyword: &str) -> DResult<()> {
+    if NameKind::of_keyword(keyword) == NameKind::Other
+        && !matches!(keyword, "class" | "common" | "classmap" | "macro")
+    {
+        return Ok(());
+    }
     let check = |kind: NameKind, i: usize| match cx.atom(i) {
         Some(name) => kind
             .check(name)

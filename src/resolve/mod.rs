@@ -352,57 +352,50 @@ impl Model {
     /// The unconditional `allow` rules that give `source` (a type) access
     /// to `target` (a type) in `class`, as `sesearch --allow -s -t -c`
     /// finds them (rules written on attributes that contain the types
-    /// included).
+    /// included), in the order they were written.
     pub fn allow_rules<'m>(
         &'m self,
         source: &'m str,
         target: &'m str,
         class: &'m str,
     ) -> impl Iterator<Item = &'m Rule> + 'm {
-        self.rules.iter().filter(move |r| {
-            r.kind == AvKind::Allow
-                && r.condition.is_none()
-                && self.matches(&r.source, source)
-                && match &r.target {
-                    RuleTarget::Name(t) => self.matches(t, target),
-                    RuleTarget::SelfTarget => source == target,
-                    RuleTarget::NotSelf | RuleTarget::Other => {
-                        source != target && self.matches(&r.source, target)
-                    }
-                }
-                && r.perms.iter().any(|(c, _)| c == class)
-        })
+        let index = self.index.get_or_init(|| self.build_index());
+        let own = [source.to_string()];
+        let names = index.names.get(source).map_or(&own[..], Vec::as_slice);
+        let mut key = (class.to_string(), String::new());
+        let mut found: Vec<usize> = Vec::new();
+        for n in names {
+            key.1.clone_from(n);
+            found.extend(index.rules.get(&key).map(Vec::as_slice).unwrap_or_default());
+        }
+        found.sort_unstable();
+        found.dedup();
+        found
+            .into_iter()
+            .map(|i| &self.rules[i])
+            .filter(move |r| self.target_matches(r, source, target))
+    }
+
+    /// Whether rule `r`, whose source stands for type `source`, reaches
+    /// type `target`.
+    fn target_matches(&self, r: &Rule, source: &str, target: &str) -> bool {
+        match &r.target {
+            RuleTarget::Name(t) => self.matches(t, target),
+            RuleTarget::SelfTarget => source == target,
+            RuleTarget::NotSelf | RuleTarget::Other => {
+                source != target && self.matches(&r.source, target)
+            }
+        }
     }
 
     /// The permissions unconditional `allow` rules give `source` on
     /// `target` in `class`.
     pub fn allowed(&self, source: &str, target: &str, class: &str) -> BTreeSet<String> {
-        let index = self.index.get_or_init(|| self.build_index());
-        let own = [source.to_string()];
-        let names = index.names.get(source).map_or(&own[..], Vec::as_slice);
-        let mut out = BTreeSet::new();
-        let mut key = (class.to_string(), String::new());
-        for n in names {
-            key.1.clone_from(n);
-            for &i in index.rules.get(&key).map(Vec::as_slice).unwrap_or_default() {
-                let r = &self.rules[i];
-                let hit = match &r.target {
-                    RuleTarget::Name(t) => self.matches(t, target),
-                    RuleTarget::SelfTarget => source == target,
-                    RuleTarget::NotSelf | RuleTarget::Other => {
-                        source != target && self.matches(&r.source, target)
-                    }
-                };
-                if hit {
-                    for (c, p) in &r.perms {
-                        if c == class {
-                            out.extend(p.iter().cloned());
-                        }
-                    }
-                }
-            }
-        }
-        out
+        self.allow_rules(source, target, class)
+            .flat_map(|r| r.perms.iter())
+            .filter(|(c, _)| c == class)
+            .flat_map(|(_, p)| p.iter().cloned())
+            .collect()
     }
 
     fn build_index(&self) -> AllowIndex {
@@ -763,7 +756,7 @@ impl<'a> Resolver<'a> {
                 }
                 _ => {
                     for (kind, what, name) in declares(s) {
-                        self.declare(kind, what, name, ns, opt, file, s.span(), false);
+                        self.declare(kind, what, name, ns, opt, file, s.span());
                     }
                     self.items.push(Item {
                         stmt: s,
@@ -959,12 +952,7 @@ impl<'a> Resolver<'a> {
         opt: Option<usize>,
         file: usize,
         span: Span,
-        block: bool,
     ) {
-        if block {
-            // Blocks are namespaces, not symbols of these tables.
-            return;
-        }
         let full = format!("{}{}", self.namespaces[ns].prefix, name);
         self.decls.push((
             kind,
@@ -1054,17 +1042,9 @@ impl<'a> Resolver<'a> {
         // (libsepol restarts its resolution the same way).
         let mut hard: Vec<Unresolved> = Vec::new();
         loop {
-            let decls: Vec<(SymbolKind, Decl)> = self
-                .decls
-                .iter()
-                .filter(|(_, d)| self.enabled(d.opt))
-                .cloned()
-                .collect();
-            let mut table: HashMap<(SymbolKind, &str), usize> = HashMap::new();
-            for (i, (k, d)) in decls.iter().enumerate() {
-                table.entry((*k, d.name.as_str())).or_insert(i);
-            }
-            let perms = class_perms(&decls, &self.items, &table, self.namespaces.len());
+            let decls = self.active_decls();
+            let table = symbol_table(&decls);
+            let perms = class_perms(&self.items, &table);
             hard.clear();
             let mut changed = false;
             let mut disable: Vec<(usize, String)> = Vec::new();
@@ -1113,17 +1093,18 @@ impl<'a> Resolver<'a> {
         self.build(hard)
     }
 
-    fn build(self, hard: Vec<Unresolved>) -> Model {
-        let decls: Vec<(SymbolKind, Decl)> = self
-            .decls
+    /// The declarations of enabled statements.
+    fn active_decls(&self) -> Vec<(SymbolKind, Decl)> {
+        self.decls
             .iter()
             .filter(|(_, d)| self.enabled(d.opt))
             .cloned()
-            .collect();
-        let mut table: HashMap<(SymbolKind, &str), usize> = HashMap::new();
-        for (i, (k, d)) in decls.iter().enumerate() {
-            table.entry((*k, d.name.as_str())).or_insert(i);
-        }
+            .collect()
+    }
+
+    fn build(self, hard: Vec<Unresolved>) -> Model {
+        let decls = self.active_decls();
+        let table = symbol_table(&decls);
         let full = |kind: SymbolKind, name: &str, ns: usize| -> Option<String> {
             self.lookup(&table, kind, name, ns)
                 .map(|d| decls[d].1.name.clone())
@@ -1186,7 +1167,7 @@ impl<'a> Resolver<'a> {
         model.attribute_types = done;
 
         // Class permissions and class maps.
-        let perms = class_perms(&decls, &self.items, &table, self.namespaces.len());
+        let perms = class_perms(&self.items, &table);
         let lookup = |k: SymbolKind, n: &str, ns: usize| full(k, n, ns);
         for item in &active {
             if let Statement::ClassPermissionSet(c) = item.stmt {
@@ -1243,6 +1224,15 @@ impl<'a> Resolver<'a> {
             .collect();
         model
     }
+}
+
+/// Declarations by (table, full name); the first one wins.
+fn symbol_table(decls: &[(SymbolKind, Decl)]) -> HashMap<(SymbolKind, &str), usize> {
+    let mut table = HashMap::new();
+    for (i, (k, d)) in decls.iter().enumerate() {
+        table.entry((*k, d.name.as_str())).or_insert(i);
+    }
+    table
 }
 
 fn resolve_alias(aliases: &BTreeMap<String, String>, name: String) -> String {
@@ -1339,10 +1329,8 @@ fn eval_set_expr(
 /// Each class's (and class map's) permissions, commons included, by full
 /// name.
 fn class_perms(
-    decls: &[(SymbolKind, Decl)],
     items: &[Item<'_>],
     table: &HashMap<(SymbolKind, &str), usize>,
-    _namespaces: usize,
 ) -> HashMap<String, BTreeSet<String>> {
     let mut own: HashMap<String, BTreeSet<String>> = HashMap::new();
     let mut commons: HashMap<String, BTreeSet<String>> = HashMap::new();
@@ -1375,7 +1363,6 @@ fn class_perms(
         }
     }
     own.retain(|c, _| table.contains_key(&(SymbolKind::Class, c.as_str())));
-    let _ = decls;
     own
 }
 
@@ -1419,29 +1406,12 @@ fn unknown_permission(
     };
     let class = lookup(SymbolKind::Class, class)?;
     let known = perms.get(&class)?;
-    let mut bad = None;
-    visit_leaves(expr, &mut |r| {
-        if bad.is_none() && !known.contains(r.as_str()) {
-            bad = Some((SymbolKind::Class, format!("{class}.{r}")));
-        }
-    });
-    bad
-}
-
-fn visit_leaves(e: &Expr, f: &mut dyn FnMut(&Ref)) {
-    let term = |t: &Term, f: &mut dyn FnMut(&Ref)| match t {
-        Term::Leaf(r) => f(r),
-        Term::Expr(e) => visit_leaves(e, f),
-    };
-    match e {
-        Expr::List(items) => items.iter().for_each(|t| term(t, f)),
-        Expr::Not(a) => term(a, f),
-        Expr::And(a, b) | Expr::Or(a, b) | Expr::Xor(a, b) | Expr::Eq(a, b) | Expr::Neq(a, b) => {
-            term(a, f);
-            term(b, f);
-        }
-        _ => {}
-    }
+    let mut leaves = Vec::new();
+    expr_leaves(expr, &mut leaves);
+    leaves
+        .into_iter()
+        .find(|r| !known.contains(r.as_str()))
+        .map(|r| (SymbolKind::Class, format!("{class}.{r}")))
 }
 
 fn term_leaves<'t>(t: &'t Term, out: &mut Vec<&'t Ref>) {

@@ -130,3 +130,60 @@ pub fn prepared_policy() -> PathBuf {
     })
     .clone()
 }
+
+/// Runs `program` with `args`, `stdin` on its standard input; returns
+/// (exit code, standard output, standard error).
+pub fn run_with_input(program: &Path, args: &[&str], stdin: &str) -> (i32, String, String) {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// Debian's modules as CIL in `prepared/modules`, base first, then sorted:
+/// the order a store compiles them in.
+pub fn debian_modules(prepared: &Path) -> Vec<PathBuf> {
+    let mods = prepared.join("modules");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&mods)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().is_some_and(|n| n != "base.cil"))
+        .collect();
+    files.sort();
+    files.insert(0, mods.join("base.cil"));
+    files
+}
+
+/// A private copy of the system store under `root`, as `semodule -p ROOT`
+/// wants it (with `semanage.conf`, so it behaves as on a node).
+pub fn store_copy(root: &Path) {
+    std::fs::create_dir_all(root.join("var/lib/selinux")).unwrap();
+    std::fs::create_dir_all(root.join("etc/selinux")).unwrap();
+    let (ok, log) = run(Command::new("cp")
+        .arg("-a")
+        .arg("/var/lib/selinux/default")
+        .arg(root.join("var/lib/selinux/")));
+    assert!(ok, "copying the store: {log}");
+    std::fs::copy(
+        "/etc/selinux/semanage.conf",
+        root.join("etc/selinux/semanage.conf"),
+    )
+    .unwrap();
+}
