@@ -222,7 +222,36 @@ pub(crate) fn shorten(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+impl ErrorKind {
+    /// The diagnostic code of this error.
+    pub fn code(&self) -> crate::diagnostic::Code {
+        use crate::diagnostic::Code;
+        match self {
+            ErrorKind::Name(_) => Code::Name,
+            ErrorKind::EmptyStatement
+            | ErrorKind::KeywordExpected { .. }
+            | ErrorKind::UnknownKeyword { .. }
+            | ErrorKind::Shape { .. }
+            | ErrorKind::Expected { .. }
+            | ErrorKind::NotAllowedIn { .. }
+            | ErrorKind::Invalid(_) => Code::Shape,
+            _ => Code::Syntax,
+        }
+    }
+}
+
 impl ParseError {
+    /// The error as a [`Diagnostic`](crate::diagnostic::Diagnostic) of
+    /// file `file` (an index into the files given to its `render`).
+    pub fn to_diagnostic(&self, file: usize) -> crate::diagnostic::Diagnostic {
+        use crate::diagnostic::{Diagnostic, Label, Pointer};
+        Diagnostic::new(
+            self.0.kind.code(),
+            self.message(),
+            Label::new(file, self.span(), Pointer::Exact, ""),
+        )
+    }
+
     /// Locates `span` in `src` (a CRLF pair counts as one line break, a lone
     /// `\r` or `\n` as one each) and keeps the line for rendering.
     pub(crate) fn new(kind: ErrorKind, span: Span, src: &str, file: &str) -> ParseError {

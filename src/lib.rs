@@ -37,6 +37,7 @@
 pub mod ast;
 pub mod builder;
 pub mod catalog;
+pub mod diagnostic;
 pub mod error;
 #[cfg(feature = "serde")]
 pub mod json;

@@ -10,9 +10,10 @@
 //! assert_eq!(
 //!     problems[0].render(src, "virt.cil"),
 //!     "\
-//! virt.cil:1:34: class `tun_socket` has no permission `attch_queue`
-//! (allow process self (tun_socket (attch_queue)))
-//!                                  ^^^^^^^^^^^"
+//! virt.cil:1:34: error[E0101]: class `tun_socket` has no permission `attch_queue`
+//!   |
+//! 1 | (allow process self (tun_socket (attch_queue)))
+//!   |                                  ^^^^^^^^^^^ not a permission of this class"
 //! );
 //! # Ok::<(), cilgen::ParseError>(())
 //! ```
@@ -24,7 +25,7 @@ use std::str::FromStr;
 use crate::ast::names::NameKind;
 use crate::ast::*;
 use crate::catalog::Catalog;
-use crate::error::{ErrorKind, NameError, ParseError};
+use crate::error::NameError;
 use crate::span::Span;
 
 /// A libsepol release, for the dialect check.
@@ -138,32 +139,55 @@ pub struct Diagnostic {
     pub problem: Problem,
     /// The statement it was found in.
     pub span: Span,
+    /// For a duplicate, the first declaration.
+    pub related: Option<Span>,
 }
 
 impl Diagnostic {
-    /// `file:line:col: message`, the line and a caret, as parse errors are
-    /// shown. For an unknown permission the caret is under the permission.
-    pub fn render(&self, src: &str, file: &str) -> String {
-        let mut span = self.span;
-        let token = match &self.problem {
-            Problem::UnknownPermission { perm, .. } => Some(perm.as_str()),
-            Problem::Duplicate { name, .. } | Problem::ReservedName { name, .. } => {
-                Some(name.as_str())
+    /// The diagnostic in the shape every layer shares: its code, the token
+    /// it is about (the permission, the declared name) and, for a
+    /// duplicate, the first declaration; `file` is the index of the
+    /// policy's file among those given to
+    /// [`render`](crate::diagnostic::Diagnostic::render).
+    pub fn to_diagnostic(&self, file: usize) -> crate::diagnostic::Diagnostic {
+        use crate::diagnostic::{Code, Diagnostic as D, Label, Pointer};
+        let (code, pointer, label) = match &self.problem {
+            Problem::UnknownPermission { class, perm } => (
+                Code::UnknownPermission,
+                Pointer::Permission {
+                    class: class.clone(),
+                    perm: perm.clone(),
+                },
+                "not a permission of this class",
+            ),
+            Problem::Duplicate { .. } => (Code::Duplicate, Pointer::Arg(0), "declared again"),
+            Problem::ReservedName { name, .. } => {
+                (Code::ReservedName, Pointer::Atom(name.clone()), "reserved")
             }
-            Problem::TooNew { .. } => None,
+            Problem::TooNew { .. } => (Code::TooNew, Pointer::Keyword, ""),
         };
-        if let Some(tok) = token {
-            if let Some(found) = find_token(src, span, tok) {
-                span = found;
-            }
+        let mut d = D::new(
+            code,
+            self.problem.to_string(),
+            Label::new(file, self.span, pointer, label),
+        );
+        if let Some(first) = self.related {
+            d = d.related(Label::new(
+                file,
+                first,
+                Pointer::Arg(0),
+                "first declared here",
+            ));
         }
-        ParseError::new(
-            ErrorKind::Invalid(self.problem.to_string()),
-            span,
-            src,
-            file,
-        )
-        .to_string()
+        d
+    }
+
+    /// [`to_diagnostic`](Diagnostic::to_diagnostic) rendered against the
+    /// text of its file: `file:line:col: error[CODE]: message`, then the
+    /// source with the offending token underlined.
+    pub fn render(&self, src: &str, file: &str) -> String {
+        self.to_diagnostic(0)
+            .render(&[crate::diagnostic::SourceFile::new(file, src)])
     }
 }
 
@@ -171,26 +195,6 @@ impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} (bytes {:?})", self.problem, self.span.range())
     }
-}
-
-/// Finds `tok` as a whole symbol inside `span` of `src`.
-pub(crate) fn find_token(src: &str, span: Span, tok: &str) -> Option<Span> {
-    let text = src.get(span.range())?;
-    let is_sym = |b: u8| crate::ast::names::is_symbol_byte(b);
-    let bytes = text.as_bytes();
-    let mut from = 0;
-    while let Some(i) = text[from..].find(tok) {
-        let at = from + i;
-        let end = at + tok.len();
-        let before_ok = at == 0 || !is_sym(bytes[at - 1]);
-        let after_ok = end == bytes.len() || !is_sym(bytes[end]);
-        if before_ok && after_ok {
-            let start = span.start as usize + at;
-            return Some(Span::new(start, start + tok.len()));
-        }
-        from = at + 1;
-    }
-    None
 }
 
 /// What to check against.
@@ -268,6 +272,7 @@ fn check_classperms(cp: &ClassPerms, span: Span, catalog: &Catalog, out: &mut Ve
                     perm: perm.to_string(),
                 },
                 span,
+                related: None,
             });
         }
     }
@@ -291,6 +296,7 @@ fn too_new(out: &mut Vec<Diagnostic>, what: String, since: Release, target: Rele
                 target,
             },
             span,
+            related: None,
         });
     }
 }
@@ -318,16 +324,16 @@ fn check_release(s: &Statement, target: Release, out: &mut Vec<Diagnostic>) {
         }
         Statement::AvRuleX(r) => {
             check_target(&r.target, r.span, target, out);
-            if let PermxArg::Anonymous(p) = &r.permx {
-                if p.kind == PermxKind::Nlmsg {
-                    too_new(
-                        out,
-                        "`nlmsg` extended permissions".into(),
-                        Release::V3_8,
-                        target,
-                        r.span,
-                    );
-                }
+            if let PermxArg::Anonymous(p) = &r.permx
+                && p.kind == PermxKind::Nlmsg
+            {
+                too_new(
+                    out,
+                    "`nlmsg` extended permissions".into(),
+                    Release::V3_8,
+                    target,
+                    r.span,
+                );
             }
         }
         Statement::PermissionX(p) if p.permx.kind == PermxKind::Nlmsg => {
@@ -397,7 +403,7 @@ fn check_release(s: &Statement, target: Release, out: &mut Vec<Diagnostic>) {
 /// Declared names of one namespace, by symbol table.
 #[derive(Clone, Default)]
 struct Scope {
-    names: HashMap<(&'static str, String), &'static str>,
+    names: HashMap<(&'static str, String), (&'static str, Span)>,
 }
 
 /// The symbol table a declaration goes into, and its keyword.
@@ -463,6 +469,7 @@ fn check_reserved(s: &Statement, out: &mut Vec<Diagnostic>) {
             out.push(Diagnostic {
                 problem: Problem::ReservedName { name, kind },
                 span: s.span(),
+                related: None,
             });
         }
     }
@@ -473,16 +480,17 @@ fn check_duplicates(stmts: &[Statement], scope: &mut Scope, out: &mut Vec<Diagno
         check_reserved(s, out);
         if let Some((table, keyword, name)) = declaration(s) {
             let key = (table, name.to_string());
-            if let Some(first) = scope.names.get(&key) {
+            if let Some(&(first, at)) = scope.names.get(&key) {
                 out.push(Diagnostic {
                     problem: Problem::Duplicate {
                         name: name.to_string(),
                         first,
                     },
                     span: s.span(),
+                    related: Some(at),
                 });
             } else {
-                scope.names.insert(key, keyword);
+                scope.names.insert(key, (keyword, s.span()));
             }
         }
         match s {
@@ -518,9 +526,18 @@ mod tests {
     fn unknown_permissions_point_at_the_permission() {
         assert_eq!(
             problems("(allow a b (file (read wrtie)))", None),
-            [
-                "t.cil:1:24: class `file` has no permission `wrtie`\n(allow a b (file (read wrtie)))\n                       ^^^^^"
-            ]
+            [indoc::indoc! {"
+                t.cil:1:24: error[E0101]: class `file` has no permission `wrtie`
+                  |
+                1 | (allow a b (file (read wrtie)))
+                  |                        ^^^^^ not a permission of this class"}]
+        );
+        // The caret is under the permission, not under the class that
+        // reads the same.
+        let found = problems("(class file (read))(allow a b (file (file)))", None);
+        assert!(
+            found[0].starts_with("t.cil:1:38: error[E0101]"),
+            "{found:?}"
         );
         assert!(problems("(allow a b (file (and (all) (not (write)))))", None).is_empty());
         // Unknown classes may come from other modules: not reported.
@@ -544,8 +561,15 @@ mod tests {
         );
         let found = problems("(type a)(typeattribute a)(block b (type a))(role a)", None);
         assert_eq!(found.len(), 1, "{found:?}");
-        assert!(
-            found[0].starts_with("t.cil:1:24: `a` is already declared in this namespace (as type)")
+        assert_eq!(
+            found[0],
+            indoc::indoc! {"
+                t.cil:1:24: error[E0102]: `a` is already declared in this namespace (as type)
+                  |
+                1 | (type a)(typeattribute a)(block b (type a))(role a)
+                  |       -                ^ declared again
+                  |       |
+                  |       first declared here"}
         );
         assert!(problems("(tunableif t (true (type x)) (false (type x)))", None).is_empty());
         assert_eq!(problems("(type x)(optional o (type x))", None).len(), 1);

@@ -109,13 +109,13 @@ impl Binary {
                 let a = a.trim_end_matches(';').to_string();
                 attributes.insert(a.clone(), BTreeSet::new());
                 current = Some(a);
-            } else if line.starts_with('\t') {
-                if let Some(a) = &current {
-                    attributes
-                        .get_mut(a)
-                        .unwrap()
-                        .insert(line.trim().to_string());
-                }
+            } else if line.starts_with('\t')
+                && let Some(a) = &current
+            {
+                attributes
+                    .get_mut(a)
+                    .unwrap()
+                    .insert(line.trim().to_string());
             }
         }
         let all: Vec<BinRule> = rules.values().flatten().cloned().collect();
@@ -231,7 +231,7 @@ fn triples(model: &Model, binary: &Binary, step: usize) -> BTreeSet<(String, Str
     for rules in classes.into_iter().map(|c| &binary.rules[c]) {
         for (s, t, c, _) in rules {
             n += 1;
-            if n % step != 0 {
+            if !n.is_multiple_of(step) {
                 continue;
             }
             let ss = binary.types(s);
@@ -248,7 +248,7 @@ fn triples(model: &Model, binary: &Binary, step: usize) -> BTreeSet<(String, Str
     }
     for (i, r) in model.rules.iter().enumerate() {
         let i = i + seed;
-        if i % step != 0 || r.kind != cilgen::AvKind::Allow || r.condition.is_some() {
+        if !i.is_multiple_of(step) || r.kind != cilgen::AvKind::Allow || r.condition.is_some() {
             continue;
         }
         let ss: Vec<String> = model.types_of(&r.source).into_iter().collect();

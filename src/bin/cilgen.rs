@@ -11,6 +11,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+use cilgen::diagnostic::{Code, Diagnostic, Label, Pointer, SourceFile};
 use cilgen::resolve::{Input, Model, RuleTarget, resolve};
 use cilgen::validate::{Release, ValidateOptions, validate};
 use cilgen::virt_launcher::{Group, VirtLauncher};
@@ -298,7 +299,8 @@ fn load(files: &[PathBuf]) -> Result<Loaded, Failure> {
         match cilgen::ParseOptions::new().file_name(&name).parse(&text) {
             Ok(p) => policies.push(p),
             Err(e) => {
-                eprintln!("{e}");
+                let file = [SourceFile::new(&name, &text)];
+                eprintln!("{}", e.to_diagnostic(0).render(&file));
                 failed = true;
                 policies.push(Policy::new());
             }
@@ -325,39 +327,49 @@ fn check(release: Option<&str>, against: &[PathBuf], files: &[PathBuf]) -> Resul
     let (texts, policies, mut findings) = load(&all)?;
     let first = against.len();
     let options = ValidateOptions { release };
-    for i in first..texts.len() {
-        for d in validate(&policies[i], &options) {
-            eprintln!("{}", d.render(&texts[i].1, &texts[i].0));
-            findings = true;
-        }
+    let mut found: Vec<Diagnostic> = Vec::new();
+    for (i, policy) in policies.iter().enumerate().skip(first) {
+        found.extend(
+            validate(policy, &options)
+                .iter()
+                .map(|d| d.to_diagnostic(i)),
+        );
     }
     let inputs = inputs(&texts, &policies);
     let model = resolve(&inputs);
-    for d in &model.diagnostics {
-        if d.file < first {
-            continue;
-        }
-        let (name, text) = &texts[d.file];
-        eprintln!("{}", d.render(text, name));
-        findings = true;
-    }
-    for o in model.disabled_optionals() {
-        if o.file < first {
-            continue;
-        }
-        let (name, text) = &texts[o.file];
-        let why = o.disabled_by.as_deref().unwrap_or_default();
-        let message = format!(
-            "optional `{}` would be dropped without a message: `{why}` does not resolve",
-            o.name
-        );
-        eprintln!("{}", cilgen::error::render(&message, o.span, text, name));
-        findings = true;
-    }
+    found.extend(
+        model
+            .diagnostics
+            .iter()
+            .filter(|d| d.file >= first)
+            .map(|d| d.to_diagnostic()),
+    );
+    found.extend(
+        model
+            .optionals
+            .iter()
+            .filter(|o| o.file >= first)
+            .filter_map(|o| o.to_diagnostic()),
+    );
+    findings |= !found.is_empty();
     if !against.is_empty() {
         let node = resolve(&inputs[..first]);
-        for note in redundant(&model, &node, first, &texts) {
-            eprintln!("{note}");
+        found.extend(redundant(&model, &node, first));
+    }
+    let files: Vec<SourceFile<'_>> = texts
+        .iter()
+        .map(|(name, text)| SourceFile::new(name, text))
+        .collect();
+    // The validator and the resolver both find a permission the kernel's
+    // class lacks: say it once.
+    let mut said = std::collections::HashSet::new();
+    for d in &found {
+        let file = d.primary.file;
+        let at = files
+            .get(file)
+            .map(|f| d.primary.resolve_span(f.text).range());
+        if said.insert((file, at, d.message.clone())) {
+            eprintln!("{}", d.render(&files));
         }
     }
     if findings {
@@ -369,7 +381,7 @@ fn check(release: Option<&str>, against: &[PathBuf], files: &[PathBuf]) -> Resul
 
 /// The module's unconditional allow rules whose every permission the node
 /// already grants.
-fn redundant(model: &Model, node: &Model, first: usize, texts: &[(String, String)]) -> Vec<String> {
+fn redundant(model: &Model, node: &Model, first: usize) -> Vec<Diagnostic> {
     let mut notes = Vec::new();
     for r in &model.rules {
         if r.origin.file < first || r.kind != AvKind::Allow || r.condition.is_some() {
@@ -392,12 +404,10 @@ fn redundant(model: &Model, node: &Model, first: usize, texts: &[(String, String
                 })
         });
         if granted {
-            let (name, text) = &texts[r.origin.file];
-            notes.push(cilgen::error::render(
-                "note: the node's policy already grants this rule",
-                r.origin.span,
-                text,
-                name,
+            notes.push(Diagnostic::new(
+                Code::Redundant,
+                "the node's policy already grants this rule",
+                Label::new(r.origin.file, r.origin.span, Pointer::Keyword, "redundant"),
             ));
         }
     }

@@ -135,10 +135,11 @@ fn parse_policy(src: &str, max_depth: usize, threads: usize) -> DResult<Policy> 
     let parts = threads.min(src.len() / PARALLEL_MIN_PART);
     // Line marks pair up across statements, so a file with any is read in
     // one piece.
-    if parts > 1 && !src.contains(";;*") {
-        if let Some(policy) = parse_parallel(src, max_depth, parts)? {
-            return Ok(policy);
-        }
+    if parts > 1
+        && !src.contains(";;*")
+        && let Some(policy) = parse_parallel(src, max_depth, parts)?
+    {
+        return Ok(policy);
     }
     let (statements, _) = parse_part(src, max_depth, 0, src.len())?;
     Ok(Policy { statements })

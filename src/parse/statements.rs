@@ -230,10 +230,10 @@ fn clamp_inner_comments(run: &mut [Statement]) {
     }
     .max(1);
     for c in comments {
-        if let Statement::Comment(c) = c {
-            if c.inside().is_some_and(|at| at > last_inside) {
-                *c = c.clone().inside_after(last_inside);
-            }
+        if let Statement::Comment(c) = c
+            && c.inside().is_some_and(|at| at > last_inside)
+        {
+            *c = c.clone().inside_after(last_inside);
         }
     }
 }
@@ -282,10 +282,10 @@ fn reserved_names(cx: &Cx<'_, '_>, list: usize, keyword: &str) -> DResult<()> {
         }
         _ => {
             let kind = NameKind::of_keyword(keyword);
-            if kind != NameKind::Other {
-                if let Some(&name) = items.get(1) {
-                    check(kind, name)?;
-                }
+            if kind != NameKind::Other
+                && let Some(&name) = items.get(1)
+            {
+                check(kind, name)?;
             }
         }
     }
@@ -398,16 +398,16 @@ fn leaf(cx: &Cx<'_, '_>, list: usize, first: usize, keyword: &str) -> DResult<St
             } else {
                 simple::<MlsConstrain>(cx, list)?
             };
-            if let Some(&expr) = cx.items(list)?.get(2) {
-                if let Some(leaf) = super::values::validatetrans_only(cx, expr)? {
-                    return Err(Diag::new(
-                        ErrorKind::Invalid(
-                            "u3, r3 and t3 can only be used in validatetrans and mlsvalidatetrans"
-                                .into(),
-                        ),
-                        cx.span(leaf),
-                    ));
-                }
+            if let Some(&expr) = cx.items(list)?.get(2)
+                && let Some(leaf) = super::values::validatetrans_only(cx, expr)?
+            {
+                return Err(Diag::new(
+                    ErrorKind::Invalid(
+                        "u3, r3 and t3 can only be used in validatetrans and mlsvalidatetrans"
+                            .into(),
+                    ),
+                    cx.span(leaf),
+                ));
             }
             Ok(s)
         }

@@ -43,6 +43,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::ast::*;
+use crate::diagnostic::{Code, Diagnostic, Label, Pointer, SourceFile};
 use crate::span::Span;
 
 /// One file of the policy.
@@ -160,6 +161,8 @@ pub struct OptionalBlock {
     pub span: Span,
     /// The first name that did not resolve inside it, when it is dropped.
     pub disabled_by: Option<String>,
+    /// That name's statement, when it is dropped.
+    pub disabled_at: Option<Unresolved>,
     parent: Option<usize>,
 }
 
@@ -178,7 +181,8 @@ pub struct Origin {
 /// One step of a rule's provenance.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Via {
-    /// `call NAME`, `blockinherit NAME` or `in NAME`.
+    /// `call NAME`, `blockinherit NAME` or `in NAME` (and, closing the
+    /// chain of a recursive call's diagnostic, `macro NAME`).
     pub what: String,
     /// The file of that statement.
     pub file: usize,
@@ -218,10 +222,17 @@ pub struct Rule {
     pub origin: Origin,
 }
 
-/// A name that does not resolve, outside any optional.
+/// A name that does not resolve, outside any optional; or a statement
+/// that cannot be expanded (`in` or `blockinherit` of no block, `call` of
+/// no macro, expansions nested too deep).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Unresolved {
-    /// The name as written.
+    /// What kind of problem: [`Code::Unresolved`],
+    /// [`Code::UnresolvedPermission`], [`Code::MissingBlock`],
+    /// [`Code::MissingMacro`], [`Code::Recursive`] or [`Code::BadArgument`].
+    pub code: Code,
+    /// The name as written (for a permission, `CLASS.PERM` with the
+    /// class's full name).
     pub name: String,
     /// What it should have been.
     pub kind: SymbolKind,
@@ -229,33 +240,122 @@ pub struct Unresolved {
     pub file: usize,
     /// The statement.
     pub span: Span,
+    /// The token in the statement.
+    pub pointer: Pointer,
+    /// The calls, inherits and `in` statements that put the statement
+    /// there, outermost first.
+    pub via: Vec<Via>,
 }
 
 impl Unresolved {
-    /// What is wrong, in words.
-    pub fn message(&self) -> String {
-        if self.name.starts_with('`') {
-            return self.name.clone();
+    fn new(code: Code, name: String, kind: SymbolKind, file: usize, span: Span) -> Unresolved {
+        let pointer = match code {
+            Code::Unresolved | Code::MissingBlock => Pointer::Atom(name.clone()),
+            Code::MissingMacro => Pointer::Arg(0),
+            _ => Pointer::Keyword,
+        };
+        Unresolved {
+            code,
+            name,
+            kind,
+            file,
+            span,
+            pointer,
+            via: Vec::new(),
         }
-        if self.kind == SymbolKind::Class {
-            if let Some((class, perm)) = self.name.rsplit_once('.') {
-                return format!("class `{class}` has no permission `{perm}`");
-            }
-        }
-        format!(
-            "`{}` does not resolve ({} was expected)",
-            self.name,
-            self.kind.describe()
-        )
     }
 
-    /// `file:line:col: message`, the line and a caret under the name (or
-    /// the statement, when the name cannot be found in it), against the
-    /// text of its file.
+    /// What is wrong, in words.
+    pub fn message(&self) -> String {
+        match self.code {
+            Code::UnresolvedPermission => match self.name.rsplit_once('.') {
+                Some((class, perm)) => format!("class `{class}` has no permission `{perm}`"),
+                None => format!("no permission `{}`", self.name),
+            },
+            Code::MissingBlock => format!("there is no block `{}`", self.name),
+            Code::MissingMacro => format!("there is no macro `{}`", self.name),
+            Code::Recursive => format!(
+                "`{}` is inside its own expansion: libsepol refuses recursion",
+                self.name
+            ),
+            Code::BadArgument => self.name.clone(),
+            _ => format!(
+                "`{}` does not resolve ({} was expected)",
+                self.name,
+                self.kind.describe()
+            ),
+        }
+    }
+
+    /// The diagnostic: the token that does not resolve, and each call,
+    /// inherit or `in` that put its statement there as a related place.
+    pub fn to_diagnostic(&self) -> Diagnostic {
+        let label = match self.code {
+            Code::Unresolved => "not declared",
+            Code::UnresolvedPermission => "not a permission of this class",
+            Code::BadArgument => "this argument",
+            _ => "",
+        };
+        let mut d = Diagnostic::new(
+            self.code,
+            self.message(),
+            Label::new(self.file, self.span, self.pointer.clone(), label),
+        );
+        for v in self.via.iter().rev() {
+            let text = match v.what.strip_prefix("macro ") {
+                Some(name) => format!("macro `{name}` is declared here"),
+                None => format!("expanded by this `{}`", v.what),
+            };
+            let name = v.what.rsplit(' ').next().unwrap_or_default();
+            d = d.related(Label::new(
+                v.file,
+                v.span,
+                Pointer::Atom(name.to_string()),
+                text,
+            ));
+        }
+        d
+    }
+
+    /// `file:line:col: error[CODE]: message` and the source, against the
+    /// text of its file (related places in other files are left out: use
+    /// [`to_diagnostic`](Unresolved::to_diagnostic) with every file).
     pub fn render(&self, src: &str, file: &str) -> String {
-        let token = self.name.rsplit('.').next().unwrap_or(&self.name);
-        let span = crate::validate::find_token(src, self.span, token).unwrap_or(self.span);
-        crate::error::render(&self.message(), span, src, file)
+        let mut d = self.to_diagnostic();
+        d.primary.file = 0;
+        let own = self.file;
+        d.related.retain(|r| r.file == own);
+        for r in &mut d.related {
+            r.file = 0;
+        }
+        d.render(&[SourceFile::new(file, src)])
+    }
+}
+
+impl OptionalBlock {
+    /// For a dropped optional: a warning at the name that did not resolve,
+    /// with the optional and the expansions that put the statement there
+    /// as related places. `None` for an enabled optional.
+    pub fn to_diagnostic(&self) -> Option<Diagnostic> {
+        let at = self.disabled_at.as_ref()?;
+        let mut d = at.to_diagnostic();
+        d.code = Code::DroppedOptional;
+        d.severity = Code::DroppedOptional.severity();
+        d.message = format!(
+            "optional `{}` would be dropped without a message: {}",
+            self.name,
+            at.message()
+        );
+        d.related.insert(
+            0,
+            Label::new(
+                self.file,
+                self.span,
+                Pointer::Keyword,
+                "this optional is dropped",
+            ),
+        );
+        Some(d)
     }
 }
 
@@ -455,6 +555,10 @@ struct Scope<'a> {
     ns: usize,
     call: Option<CallFrame<'a>>,
     fallback: Option<usize>,
+    /// The macros and inherited blocks being expanded here (by address):
+    /// libsepol refuses a call of a macro inside its own expansion, and a
+    /// block inherited inside itself.
+    expanding: std::rc::Rc<Vec<usize>>,
 }
 
 struct CallFrame<'a> {
@@ -474,6 +578,13 @@ struct BlockInfo<'a> {
     /// The namespace the block is declared in.
     parent: usize,
     is_abstract: bool,
+    /// Its identity, for finding cycles.
+    id: usize,
+}
+
+/// A block's identity: where it is in memory, stable while resolving.
+fn block_id(b: &Block) -> usize {
+    b as *const Block as usize
 }
 
 /// Resolves a policy made of `inputs` (a node's modules, or one file).
@@ -487,6 +598,7 @@ pub fn resolve(inputs: &[Input<'_>]) -> Model {
             ns: 0,
             call: None,
             fallback: None,
+            expanding: std::rc::Rc::default(),
         }],
         items: Vec::new(),
         optionals: Vec::new(),
@@ -538,12 +650,13 @@ pub fn resolve(inputs: &[Input<'_>]) -> Model {
         .collect();
     missing.sort_by_key(|(i, file)| (*file, i.span.start));
     for (i, file) in missing {
-        r.unsupported.push(Unresolved {
-            name: i.container.to_string(),
-            kind: SymbolKind::Block,
+        r.unsupported.push(Unresolved::new(
+            Code::MissingBlock,
+            i.container.to_string(),
+            SymbolKind::Block,
             file,
-            span: i.span,
-        });
+            i.span,
+        ));
     }
     r.finish()
 }
@@ -570,7 +683,8 @@ struct Resolver<'a> {
     decls: Vec<(SymbolKind, Decl)>,
     unsupported: Vec<Unresolved>,
     blocks: HashMap<String, BlockInfo<'a>>,
-    macros: HashMap<String, (&'a Macro, usize)>,
+    /// Macros by full name: the macro, its namespace, its file.
+    macros: HashMap<String, (&'a Macro, usize, usize)>,
     /// `in` statements by the full name they were written with, resolved
     /// when their block is collected: (statement, prefix where written).
     ins: HashMap<String, Vec<(&'a In, usize)>>,
@@ -593,6 +707,7 @@ impl<'a> Resolver<'a> {
                             body: &b.body,
                             parent: usize::MAX,
                             is_abstract,
+                            id: block_id(b),
                         },
                     );
                     self.scan(&b.body, &format!("{full}."), file);
@@ -638,8 +753,14 @@ impl<'a> Resolver<'a> {
         ns: usize,
         call: Option<CallFrame<'a>>,
         fallback: Option<usize>,
+        expanding: std::rc::Rc<Vec<usize>>,
     ) -> usize {
-        self.scopes.push(Scope { ns, call, fallback });
+        self.scopes.push(Scope {
+            ns,
+            call,
+            fallback,
+            expanding,
+        });
         self.scopes.len() - 1
     }
 
@@ -666,7 +787,10 @@ impl<'a> Resolver<'a> {
                     });
                     let inner_ns = self.namespaces.len() - 1;
                     let fallback = self.scopes[scope].fallback;
-                    let inner = self.new_scope(inner_ns, None, fallback);
+                    let mut expanding = (*self.scopes[scope].expanding).clone();
+                    expanding.push(block_id(b));
+                    let inner =
+                        self.new_scope(inner_ns, None, fallback, std::rc::Rc::new(expanding));
                     if let Some(info) = self.blocks.get_mut(&full) {
                         info.parent = ns;
                     }
@@ -678,7 +802,7 @@ impl<'a> Resolver<'a> {
                 }
                 Statement::Macro(m) => {
                     let full = format!("{}{}", self.namespaces[ns].prefix, m.name);
-                    self.macros.entry(full).or_insert((&**m, ns));
+                    self.macros.entry(full).or_insert((&**m, ns, file));
                 }
                 Statement::Call(c) => self.pending.push(PendingCall {
                     call: c,
@@ -698,6 +822,7 @@ impl<'a> Resolver<'a> {
                         file,
                         span: o.span,
                         disabled_by: None,
+                        disabled_at: None,
                         parent: opt,
                     });
                     let id = self.optionals.len() - 1;
@@ -809,23 +934,33 @@ impl<'a> Resolver<'a> {
         let prefix = self.namespaces[ns].prefix.clone();
         let target = self.find_block_name(bi.block.as_str(), &prefix);
         let Some(info) = self.blocks.get(&target) else {
-            self.unsupported.push(Unresolved {
-                name: bi.block.to_string(),
-                kind: SymbolKind::Block,
+            let mut u = Unresolved::new(
+                Code::MissingBlock,
+                bi.block.to_string(),
+                SymbolKind::Block,
                 file,
-                span: bi.span,
-            });
+                bi.span,
+            );
+            u.via = (**via).clone();
+            self.unsupported.push(u);
             return;
         };
-        if self.depth >= MAX_EXPANSION {
-            self.unsupported.push(Unresolved {
-                name: format!("`blockinherit {}` nests too deep (a cycle?)", bi.block),
-                kind: SymbolKind::Block,
+        let expanding = &self.scopes[scope].expanding;
+        if expanding.contains(&info.id) || self.depth >= MAX_EXPANSION {
+            let mut u = Unresolved::new(
+                Code::Recursive,
+                format!("blockinherit {}", bi.block),
+                SymbolKind::Block,
                 file,
-                span: bi.span,
-            });
+                bi.span,
+            );
+            u.pointer = Pointer::Arg(0);
+            u.via = (**via).clone();
+            self.unsupported.push(u);
             return;
         }
+        let mut expanding = (**expanding).clone();
+        expanding.push(info.id);
         let body = info.body;
         // Names the copy does not find around it are looked up around the
         // original block.
@@ -843,6 +978,7 @@ impl<'a> Resolver<'a> {
                 site: c.site,
             }),
             Some(original_parent),
+            std::rc::Rc::new(expanding),
         );
         let mut v = (**via).clone();
         v.push(Via {
@@ -859,24 +995,41 @@ impl<'a> Resolver<'a> {
 
     fn expand_call(&mut self, p: PendingCall<'a>, tunables: &HashMap<String, bool>) {
         let name = p.call.name.as_str();
-        let Some((m, macro_ns)) = self.find_macro(name, p.scope) else {
-            self.unsupported.push(Unresolved {
-                name: name.to_string(),
-                kind: SymbolKind::Macro,
-                file: p.file,
-                span: p.call.span,
-            });
+        let Some((m, macro_ns, macro_file)) = self.find_macro(name, p.scope) else {
+            let mut u = Unresolved::new(
+                Code::MissingMacro,
+                name.to_string(),
+                SymbolKind::Macro,
+                p.file,
+                p.call.span,
+            );
+            u.pointer = Pointer::Arg(0);
+            u.via = (*p.via).clone();
+            self.unsupported.push(u);
             return;
         };
-        if p.via.len() >= MAX_EXPANSION {
-            self.unsupported.push(Unresolved {
-                name: format!("`call {name}` nests too deep (a recursive macro?)"),
-                kind: SymbolKind::Macro,
-                file: p.file,
-                span: p.call.span,
+        let id = m as *const Macro as usize;
+        let expanding = &self.scopes[p.scope].expanding;
+        if expanding.contains(&id) || p.via.len() >= MAX_EXPANSION {
+            let mut u = Unresolved::new(
+                Code::Recursive,
+                format!("call {name}"),
+                SymbolKind::Macro,
+                p.file,
+                p.call.span,
+            );
+            u.pointer = Pointer::Arg(0);
+            u.via = (*p.via).clone();
+            u.via.push(Via {
+                what: format!("macro {}", m.name),
+                file: macro_file,
+                span: m.span,
             });
+            self.unsupported.push(u);
             return;
         }
+        let mut expanding = (**expanding).clone();
+        expanding.push(id);
         let params = m
             .params
             .iter()
@@ -907,6 +1060,7 @@ impl<'a> Resolver<'a> {
                 site: p.scope,
             }),
             None,
+            std::rc::Rc::new(expanding),
         );
         let mut v = (*p.via).clone();
         v.push(Via {
@@ -919,7 +1073,7 @@ impl<'a> Resolver<'a> {
     }
 
     /// The macro `name` refers to from `scope`, and the namespace it is in.
-    fn find_macro(&self, name: &str, scope: usize) -> Option<(&'a Macro, usize)> {
+    fn find_macro(&self, name: &str, scope: usize) -> Option<(&'a Macro, usize, usize)> {
         if let Some(global) = name.strip_prefix('.') {
             return self.macros.get(global).copied();
         }
@@ -999,13 +1153,13 @@ impl<'a> Resolver<'a> {
             if call.local.contains(&(kind, name.to_string())) {
                 return self.chain(table, kind, name, sc.ns);
             }
-            if let Some((param, arg)) = call.params.get(name) {
-                if param_fits(*param, kind) {
-                    return match arg {
-                        Value::Atom(a) => self.lookup(table, kind, a.as_str(), call.site),
-                        Value::List(_) => None,
-                    };
-                }
+            if let Some((param, arg)) = call.params.get(name)
+                && param_fits(*param, kind)
+            {
+                return match arg {
+                    Value::Atom(a) => self.lookup(table, kind, a.as_str(), call.site),
+                    Value::List(_) => None,
+                };
             }
             return self
                 .chain(table, kind, name, call.macro_ns)
@@ -1047,7 +1201,7 @@ impl<'a> Resolver<'a> {
             let perms = class_perms(&self.items, &table);
             hard.clear();
             let mut changed = false;
-            let mut disable: Vec<(usize, String)> = Vec::new();
+            let mut disable: Vec<(usize, Unresolved)> = Vec::new();
             for item in &self.items {
                 if !self.enabled(item.opt) {
                     continue;
@@ -1055,36 +1209,54 @@ impl<'a> Resolver<'a> {
                 let missing = references(item.stmt)
                     .into_iter()
                     .find(|(kind, name)| self.lookup(&table, *kind, name, item.ns).is_none())
-                    .map(|(kind, name)| (kind, name.to_string()))
+                    .map(|(kind, name)| {
+                        Unresolved::new(
+                            Code::Unresolved,
+                            name.to_string(),
+                            kind,
+                            item.file,
+                            item.stmt.span(),
+                        )
+                    })
                     .or_else(|| {
-                        unknown_permission(item.stmt, &perms, &|k, n| {
-                            self.lookup(&table, k, n, item.ns)
-                                .map(|d| decls[d].1.name.clone())
-                        })
+                        let (written, full, perm) =
+                            unknown_permission(item.stmt, &perms, &|k, n| {
+                                self.lookup(&table, k, n, item.ns)
+                                    .map(|d| decls[d].1.name.clone())
+                            })?;
+                        let mut u = Unresolved::new(
+                            Code::UnresolvedPermission,
+                            format!("{full}.{perm}"),
+                            SymbolKind::Class,
+                            item.file,
+                            item.stmt.span(),
+                        );
+                        u.pointer = Pointer::Permission {
+                            class: written,
+                            perm,
+                        };
+                        Some(u)
                     });
-                let Some((kind, name)) = missing else {
+                let Some(mut missing) = missing else {
                     continue;
                 };
+                missing.via = (*item.via).clone();
                 match item.opt {
                     Some(o) => {
                         // Other failures in this pass are found against
                         // the same table; the next pass sees what this
                         // optional took with it.
                         if disable.iter().all(|(d, _)| *d != o) {
-                            disable.push((o, name));
+                            disable.push((o, missing));
                         }
                         changed = true;
                     }
-                    None => hard.push(Unresolved {
-                        name,
-                        kind,
-                        file: item.file,
-                        span: item.stmt.span(),
-                    }),
+                    None => hard.push(missing),
                 }
             }
-            for (o, name) in disable {
-                self.optionals[o].disabled_by = Some(name);
+            for (o, missing) in disable {
+                self.optionals[o].disabled_by = Some(missing.name.clone());
+                self.optionals[o].disabled_at = Some(missing);
             }
             if !changed {
                 break;
@@ -1121,13 +1293,13 @@ impl<'a> Resolver<'a> {
 
         // Aliases.
         for item in &active {
-            if let Statement::TypeAliasActual(a) = item.stmt {
-                if let (Some(alias), Some(actual)) = (
+            if let Statement::TypeAliasActual(a) = item.stmt
+                && let (Some(alias), Some(actual)) = (
                     full(SymbolKind::Type, &a.alias, item.ns),
                     full(SymbolKind::Type, &a.actual, item.ns),
-                ) {
-                    model.aliases.insert(alias, actual);
-                }
+                )
+            {
+                model.aliases.insert(alias, actual);
             }
         }
 
@@ -1144,10 +1316,10 @@ impl<'a> Resolver<'a> {
             }
         }
         for item in &active {
-            if let Statement::TypeAttributeSet(t) = item.stmt {
-                if let Some(attr) = full(SymbolKind::Type, &t.attribute, item.ns) {
-                    sets.entry(attr).or_default().push((&t.expr, item.ns));
-                }
+            if let Statement::TypeAttributeSet(t) = item.stmt
+                && let Some(attr) = full(SymbolKind::Type, &t.attribute, item.ns)
+            {
+                sets.entry(attr).or_default().push((&t.expr, item.ns));
             }
         }
         let mut done: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -1170,16 +1342,15 @@ impl<'a> Resolver<'a> {
         let perms = class_perms(&self.items, &table);
         let lookup = |k: SymbolKind, n: &str, ns: usize| full(k, n, ns);
         for item in &active {
-            if let Statement::ClassPermissionSet(c) = item.stmt {
-                if let Some(name) = full(SymbolKind::ClassPermission, &c.name, item.ns) {
-                    let expanded =
-                        expand_classperms(&c.classperms, item.ns, &perms, &model, &lookup);
-                    model
-                        .class_permissions
-                        .entry(name)
-                        .or_default()
-                        .extend(expanded);
-                }
+            if let Statement::ClassPermissionSet(c) = item.stmt
+                && let Some(name) = full(SymbolKind::ClassPermission, &c.name, item.ns)
+            {
+                let expanded = expand_classperms(&c.classperms, item.ns, &perms, &model, &lookup);
+                model
+                    .class_permissions
+                    .entry(name)
+                    .or_default()
+                    .extend(expanded);
             }
         }
 
@@ -1395,7 +1566,7 @@ fn unknown_permission(
     s: &Statement,
     perms: &HashMap<String, BTreeSet<String>>,
     lookup: &dyn Fn(SymbolKind, &str) -> Option<String>,
-) -> Option<(SymbolKind, String)> {
+) -> Option<(String, String, String)> {
     let cp = match s {
         Statement::AvRule(r) => &r.classperms,
         Statement::ClassPermissionSet(c) => &c.classperms,
@@ -1404,14 +1575,14 @@ fn unknown_permission(
     let ClassPerms::Anonymous { class, perms: expr } = cp else {
         return None;
     };
-    let class = lookup(SymbolKind::Class, class)?;
-    let known = perms.get(&class)?;
+    let full = lookup(SymbolKind::Class, class)?;
+    let known = perms.get(&full)?;
     let mut leaves = Vec::new();
     expr_leaves(expr, &mut leaves);
     leaves
         .into_iter()
         .find(|r| !known.contains(r.as_str()))
-        .map(|r| (SymbolKind::Class, format!("{class}.{r}")))
+        .map(|r| (class.to_string(), full, r.to_string()))
 }
 
 fn term_leaves<'t>(t: &'t Term, out: &mut Vec<&'t Ref>) {

@@ -543,7 +543,10 @@ mod tests {
             rendered.contains(": class `tun_socket` has no permission `attch_queue`"),
             "{rendered}"
         );
-        assert!(rendered.ends_with("^^^^^^^^^^^"), "{rendered}");
+        assert!(
+            rendered.ends_with("^^^^^^^^^^^ not a permission of this class"),
+            "{rendered}"
+        );
     }
 
     /// The default groups this build has (all of them with default
