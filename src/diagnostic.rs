@@ -175,6 +175,10 @@ pub enum Pointer {
         /// The permission.
         perm: String,
     },
+    /// The element at this path of child positions from the statement's
+    /// list (0 is the keyword; `[2, 1]`: the second element of the second
+    /// argument).
+    Path(Vec<usize>),
     /// The span as it is.
     Exact,
 }
@@ -389,6 +393,13 @@ pub(crate) fn locate(src: &str, span: Span, pointer: &Pointer) -> Option<Span> {
             Some(Span::new(root.span.start as usize, kw.span.end as usize))
         }
         Pointer::Arg(n) => kids.get(n + 1).map(|&i| nodes[i].span),
+        Pointer::Path(path) => {
+            let mut at = 0;
+            for &step in path {
+                at = *children(&nodes, at).get(step)?;
+            }
+            Some(nodes[at].span)
+        }
         Pointer::Atom(text) => {
             let after_keyword = kids.first().map_or(1, |&k| k + 1);
             atoms(&nodes, after_keyword, nodes.len())
@@ -454,6 +465,8 @@ mod tests {
         let src = "(allow file ; file read\n file (file (read file)))";
         assert_eq!(at(src, Pointer::Keyword), "(allow");
         assert_eq!(at(src, Pointer::Arg(1)), "file");
+        assert_eq!(at(src, Pointer::Path(vec![3, 1])), "(read file)");
+        assert_eq!(at(src, Pointer::Path(vec![3, 1, 0])), "read");
         let perm = Pointer::Permission {
             class: "file".into(),
             perm: "file".into(),

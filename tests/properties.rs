@@ -812,8 +812,37 @@ proptest! {
         }
         if let Ok(p) = cilgen::parse(&text) {
             let printed = p.to_string();
-            prop_assert_eq!(cilgen::parse(&printed).unwrap(), p);
+            prop_assert_eq!(&cilgen::parse(&printed).unwrap(), &p);
+            // Resolution and its diagnostics take any policy that parses.
+            let model = cilgen::resolve::resolve(&[cilgen::resolve::Input::new("m.cil", &p)]);
+            let files = [cilgen::diagnostic::SourceFile::new("m.cil", &text)];
+            for d in &model.diagnostics {
+                let _ = d.to_diagnostic().render(&files);
+            }
         }
+    }
+
+    #[test]
+    fn diagnostics_render_at_any_span_of_any_text(
+        src in "[()\"; a-z0-9\n.é\t]{0,60}",
+        start in 0..70usize,
+        len in 0..30usize,
+        which in 0..6u8,
+    ) {
+        use cilgen::diagnostic::{Code, Diagnostic, Label, Pointer, SourceFile};
+        let pointer = match which {
+            0 => Pointer::Keyword,
+            1 => Pointer::Arg(start % 3),
+            2 => Pointer::Atom("a".into()),
+            3 => Pointer::Permission { class: "a".into(), perm: "b".into() },
+            4 => Pointer::Path(vec![start % 3, len % 2]),
+            _ => Pointer::Exact,
+        };
+        let d = Diagnostic::new(Code::Unresolved, "m", Label::new(0, Span::new(start, start + len), pointer, "x"))
+            .related(Label::new(0, Span::new(len, start), Pointer::Keyword, "y"))
+            .related(Label::new(7, Span::new(0, 1), Pointer::Keyword, "elsewhere"));
+        let out = d.render(&[SourceFile::new("f", &src)]);
+        prop_assert!(out.starts_with("f:"), "{}", out);
     }
 
     #[test]

@@ -290,10 +290,11 @@ impl Unresolved {
     /// The diagnostic: the token that does not resolve, and each call,
     /// inherit or `in` that put its statement there as a related place.
     pub fn to_diagnostic(&self) -> Diagnostic {
-        let label = match self.code {
-            Code::Unresolved => "not declared",
-            Code::UnresolvedPermission => "not a permission of this class",
-            Code::BadArgument => "this argument",
+        let label = match (self.code, &self.pointer) {
+            (Code::Unresolved, _) => "not declared",
+            (Code::UnresolvedPermission, _) => "not a permission of this class",
+            (Code::BadArgument, Pointer::Path(_)) => "this argument",
+            (Code::BadArgument, _) => "called here",
             _ => "",
         };
         let mut d = Diagnostic::new(
@@ -385,6 +386,9 @@ impl SymbolKind {
     }
 }
 
+/// (class, permissions) pairs.
+type PermsPerClass = Vec<(String, BTreeSet<String>)>;
+
 /// The meaning of a policy.
 #[derive(Clone, Debug, Default)]
 pub struct Model {
@@ -402,7 +406,10 @@ pub struct Model {
     /// Type aliases: their actual types.
     aliases: BTreeMap<String, String>,
     /// Class permissions: (class, permissions) pairs.
-    class_permissions: BTreeMap<String, Vec<(String, BTreeSet<String>)>>,
+    class_permissions: BTreeMap<String, PermsPerClass>,
+    /// Class maps: for each permission, the (class, permissions) pairs its
+    /// `classmapping` statements give.
+    class_mappings: BTreeMap<String, BTreeMap<String, PermsPerClass>>,
     /// For [`Model::allowed`], built on first use.
     index: std::sync::OnceLock<AllowIndex>,
 }
@@ -661,6 +668,16 @@ pub fn resolve(inputs: &[Input<'_>]) -> Model {
     r.finish()
 }
 
+/// What a name stands for.
+enum Found<'a> {
+    /// A declaration (index into the active declarations).
+    Decl(usize),
+    /// A call's anonymous argument, and the scope of the call.
+    Anonymous(&'a Value, usize),
+    /// Nothing.
+    Missing,
+}
+
 /// A call waiting for every macro to be known.
 struct PendingCall<'a> {
     call: &'a Call,
@@ -669,6 +686,116 @@ struct PendingCall<'a> {
     condition: Option<(String, bool)>,
     file: usize,
     via: std::rc::Rc<Vec<Via>>,
+}
+
+/// Why libsepol refuses a call's arguments, and where: too few or too
+/// many ("Missing arguments", "Unexpected arguments"), a list where the
+/// parameter takes a name ("Invalid macro parameter"), a list that is not
+/// a class permission for a `classpermission` parameter.
+fn bad_arguments(m: &Macro, call: &Call) -> Option<(String, Pointer)> {
+    let (given, taken) = (call.args.len(), m.params.len());
+    if given != taken {
+        let what = if given < taken { "too few" } else { "too many" };
+        return Some((
+            format!(
+                "`call {}` gives {given} argument{}, {what}: macro `{}` takes {taken}",
+                call.name,
+                if given == 1 { "" } else { "s" },
+                m.name
+            ),
+            Pointer::Arg(0),
+        ));
+    }
+    for (k, (param, arg)) in m.params.iter().zip(&call.args).enumerate() {
+        let Value::List(_) = arg else { continue };
+        let fits = match param.kind {
+            ParamKind::ClassPermission => classperms_of(arg).is_some(),
+            ParamKind::CategorySet
+            | ParamKind::Level
+            | ParamKind::LevelRange
+            | ParamKind::IpAddr => true,
+            _ => false,
+        };
+        if !fits {
+            let wanted = match param.kind {
+                ParamKind::ClassPermission => "a class permission `(CLASS (PERM ...))` or a name",
+                _ => "a name",
+            };
+            return Some((
+                format!(
+                    "argument `{}` of `call {}` is a list; parameter `{}` ({}) takes {wanted}",
+                    value_text(arg),
+                    call.name,
+                    param.name,
+                    param.kind.keyword()
+                ),
+                Pointer::Path(vec![2, k]),
+            ));
+        }
+    }
+    None
+}
+
+/// An anonymous class permission written as a call argument:
+/// `(CLASS (PERM ...))` or `(CLASS (and (all) (not (PERM))))`.
+fn classperms_of(v: &Value) -> Option<ClassPerms> {
+    let Value::List(items) = v else { return None };
+    let [Value::Atom(class), perms @ Value::List(_)] = items.as_slice() else {
+        return None;
+    };
+    Some(ClassPerms::Anonymous {
+        class: Ref::new(class.as_str()).ok()?,
+        perms: std::sync::Arc::new(expr_of(perms)?),
+    })
+}
+
+/// A permission expression written as a list of values.
+fn expr_of(v: &Value) -> Option<Expr> {
+    let Value::List(items) = v else { return None };
+    let term = |v: &Value| -> Option<Term> {
+        match v {
+            Value::Atom(a) => Some(Term::Leaf(Ref::new(a.as_str()).ok()?)),
+            list => Some(Term::Expr(Box::new(expr_of(list)?))),
+        }
+    };
+    let operands = |n: usize| -> Option<Vec<Term>> {
+        (items.len() == n + 1)
+            .then(|| items[1..].iter().map(term).collect::<Option<Vec<_>>>())
+            .flatten()
+    };
+    let op = match items.first() {
+        Some(Value::Atom(a)) => a.as_str(),
+        _ => "",
+    };
+    Some(match op {
+        "all" if items.len() == 1 => Expr::All,
+        "not" => {
+            let [a] = <[Term; 1]>::try_from(operands(1)?).ok()?;
+            Expr::Not(Box::new(a))
+        }
+        "and" | "or" | "xor" => {
+            let [a, b] = <[Term; 2]>::try_from(operands(2)?).ok()?;
+            let (a, b) = (Box::new(a), Box::new(b));
+            match op {
+                "and" => Expr::And(a, b),
+                "or" => Expr::Or(a, b),
+                _ => Expr::Xor(a, b),
+            }
+        }
+        "all" => return None,
+        _ => Expr::List(items.iter().map(term).collect::<Option<Vec<_>>>()?),
+    })
+}
+
+/// A value as written, for messages.
+fn value_text(v: &Value) -> String {
+    match v {
+        Value::Atom(a) => a.as_str().to_string(),
+        Value::List(items) => format!(
+            "({})",
+            items.iter().map(value_text).collect::<Vec<_>>().join(" ")
+        ),
+    }
 }
 
 /// How deep expansions (calls, inheritance) may nest: libsepol stops
@@ -1030,6 +1157,25 @@ impl<'a> Resolver<'a> {
         }
         let mut expanding = (**expanding).clone();
         expanding.push(id);
+        if let Some(problem) = bad_arguments(m, p.call) {
+            let (message, pointer) = problem;
+            let mut u = Unresolved::new(
+                Code::BadArgument,
+                message,
+                SymbolKind::Macro,
+                p.file,
+                p.call.span,
+            );
+            u.pointer = pointer;
+            u.via = (*p.via).clone();
+            u.via.push(Via {
+                what: format!("macro {}", m.name),
+                file: macro_file,
+                span: m.span,
+            });
+            self.unsupported.push(u);
+            return;
+        }
         let params = m
             .params
             .iter()
@@ -1145,28 +1291,48 @@ impl<'a> Resolver<'a> {
         name: &str,
         scope: usize,
     ) -> Option<usize> {
+        match self.find(table, kind, name, scope) {
+            Found::Decl(d) => Some(d),
+            Found::Anonymous(..) | Found::Missing => None,
+        }
+    }
+
+    /// What `name` stands for from `scope`: a declaration, or a call's
+    /// anonymous argument (a class permission, level, range, category set
+    /// or address written in place) with the scope of the call.
+    fn find(
+        &self,
+        table: &HashMap<(SymbolKind, &str), usize>,
+        kind: SymbolKind,
+        name: &str,
+        scope: usize,
+    ) -> Found<'a> {
+        let found = |d: Option<usize>| d.map_or(Found::Missing, Found::Decl);
         if let Some(global) = name.strip_prefix('.') {
-            return table.get(&(kind, global)).copied();
+            return found(table.get(&(kind, global)).copied());
         }
         let sc = &self.scopes[scope];
         if let Some(call) = &sc.call {
             if call.local.contains(&(kind, name.to_string())) {
-                return self.chain(table, kind, name, sc.ns);
+                return found(self.chain(table, kind, name, sc.ns));
             }
-            if let Some((param, arg)) = call.params.get(name)
-                && param_fits(*param, kind)
+            if let Some(&(param, arg)) = call.params.get(name)
+                && param_fits(param, kind)
             {
                 return match arg {
-                    Value::Atom(a) => self.lookup(table, kind, a.as_str(), call.site),
-                    Value::List(_) => None,
+                    Value::Atom(a) => self.find(table, kind, a.as_str(), call.site),
+                    Value::List(_) => Found::Anonymous(arg, call.site),
                 };
             }
-            return self
-                .chain(table, kind, name, call.macro_ns)
-                .or_else(|| sc.fallback.and_then(|f| self.chain(table, kind, name, f)));
+            return found(
+                self.chain(table, kind, name, call.macro_ns)
+                    .or_else(|| sc.fallback.and_then(|f| self.chain(table, kind, name, f))),
+            );
         }
-        self.chain(table, kind, name, sc.ns)
-            .or_else(|| sc.fallback.and_then(|f| self.chain(table, kind, name, f)))
+        found(
+            self.chain(table, kind, name, sc.ns)
+                .or_else(|| sc.fallback.and_then(|f| self.chain(table, kind, name, f))),
+        )
     }
 
     /// `name` in namespace `ns` or the first of its parents that has it.
@@ -1208,7 +1374,9 @@ impl<'a> Resolver<'a> {
                 }
                 let missing = references(item.stmt)
                     .into_iter()
-                    .find(|(kind, name)| self.lookup(&table, *kind, name, item.ns).is_none())
+                    .find(|(kind, name)| {
+                        matches!(self.find(&table, *kind, name, item.ns), Found::Missing)
+                    })
                     .map(|(kind, name)| {
                         Unresolved::new(
                             Code::Unresolved,
@@ -1219,11 +1387,39 @@ impl<'a> Resolver<'a> {
                         )
                     })
                     .or_else(|| {
-                        let (written, full, perm) =
-                            unknown_permission(item.stmt, &perms, &|k, n| {
-                                self.lookup(&table, k, n, item.ns)
+                        let (this, table, decls) = (&self, &table, &decls);
+                        let full_name = |scope: usize| {
+                            move |k: SymbolKind, n: &str| {
+                                this.lookup(table, k, n, scope)
                                     .map(|d| decls[d].1.name.clone())
-                            })?;
+                            }
+                        };
+                        let (cp, scope, named) = match item.stmt {
+                            Statement::AvRule(AvRule {
+                                classperms: ClassPerms::Named(name),
+                                ..
+                            }) => {
+                                // A class permission written in a call,
+                                // used by name in the macro.
+                                let Found::Anonymous(arg, site) =
+                                    this.find(table, SymbolKind::ClassPermission, name, item.ns)
+                                else {
+                                    return None;
+                                };
+                                (classperms_of(arg)?, site, Some(name))
+                            }
+                            Statement::AvRule(AvRule { classperms, .. })
+                            | Statement::ClassPermissionSet(ClassPermissionSet {
+                                classperms,
+                                ..
+                            })
+                            | Statement::ClassMapping(ClassMapping { classperms, .. }) => {
+                                (classperms.clone(), item.ns, None)
+                            }
+                            _ => return None,
+                        };
+                        let (written, full, perm) =
+                            unknown_permission(&cp, &perms, &full_name(scope))?;
                         let mut u = Unresolved::new(
                             Code::UnresolvedPermission,
                             format!("{full}.{perm}"),
@@ -1231,9 +1427,12 @@ impl<'a> Resolver<'a> {
                             item.file,
                             item.stmt.span(),
                         );
-                        u.pointer = Pointer::Permission {
-                            class: written,
-                            perm,
+                        u.pointer = match named {
+                            Some(name) => Pointer::Atom(name.to_string()),
+                            None => Pointer::Permission {
+                                class: written,
+                                perm,
+                            },
                         };
                         Some(u)
                     });
@@ -1341,16 +1540,43 @@ impl<'a> Resolver<'a> {
         // Class permissions and class maps.
         let perms = class_perms(&self.items, &table);
         let lookup = |k: SymbolKind, n: &str, ns: usize| full(k, n, ns);
-        for item in &active {
-            if let Statement::ClassPermissionSet(c) = item.stmt
-                && let Some(name) = full(SymbolKind::ClassPermission, &c.name, item.ns)
-            {
-                let expanded = expand_classperms(&c.classperms, item.ns, &perms, &model, &lookup);
-                model
-                    .class_permissions
-                    .entry(name)
-                    .or_default()
-                    .extend(expanded);
+        for (_, d) in &decls {
+            if d.kind == DeclKind::ClassMap {
+                model.class_mappings.entry(d.name.clone()).or_default();
+            }
+        }
+        // Class permissions may name class maps and mappings may name
+        // class permissions: permission sets, then mappings over them,
+        // then the sets again over the mappings.
+        for pass in 0..2 {
+            let mut sets: BTreeMap<String, Vec<(String, BTreeSet<String>)>> = BTreeMap::new();
+            for item in &active {
+                if let Statement::ClassPermissionSet(c) = item.stmt
+                    && let Some(name) = full(SymbolKind::ClassPermission, &c.name, item.ns)
+                {
+                    let expanded =
+                        expand_classperms(&c.classperms, item.ns, &perms, &model, &lookup);
+                    sets.entry(name).or_default().extend(expanded);
+                }
+            }
+            model.class_permissions = sets;
+            if pass == 1 {
+                break;
+            }
+            for item in &active {
+                if let Statement::ClassMapping(m) = item.stmt
+                    && let Some(map) = full(SymbolKind::Class, &m.classmap, item.ns)
+                {
+                    let expanded =
+                        expand_classperms(&m.classperms, item.ns, &perms, &model, &lookup);
+                    model
+                        .class_mappings
+                        .entry(map)
+                        .or_default()
+                        .entry(m.perm.to_string())
+                        .or_default()
+                        .extend(expanded);
+                }
             }
         }
 
@@ -1371,7 +1597,19 @@ impl<'a> Resolver<'a> {
                     None => continue,
                 },
             };
-            let rule_perms = expand_classperms(&r.classperms, item.ns, &perms, &model, &lookup);
+            let rule_perms = match &r.classperms {
+                // A macro's classpermission parameter may stand for a
+                // class permission written in the call.
+                ClassPerms::Named(name) => {
+                    match self.find(&table, SymbolKind::ClassPermission, name, item.ns) {
+                        Found::Anonymous(arg, site) => classperms_of(arg)
+                            .map(|cp| expand_classperms(&cp, site, &perms, &model, &lookup))
+                            .unwrap_or_default(),
+                        _ => expand_classperms(&r.classperms, item.ns, &perms, &model, &lookup),
+                    }
+                }
+                cp => expand_classperms(cp, item.ns, &perms, &model, &lookup),
+            };
             model.rules.push(Rule {
                 kind: r.kind,
                 source: resolve_alias(&model.aliases, source),
@@ -1556,22 +1794,27 @@ fn expand_classperms(
             let universe = perms.get(&class).cloned().unwrap_or_default();
             let mut leaf = |r: &Ref| -> BTreeSet<String> { [r.to_string()].into() };
             let set = eval_set_expr(expr, &universe, &mut leaf);
-            vec![(class, set)]
+            match model.class_mappings.get(&class) {
+                // A class map's permissions stand for what they map to.
+                Some(mapping) => set
+                    .iter()
+                    .filter_map(|p| mapping.get(p))
+                    .flatten()
+                    .cloned()
+                    .collect(),
+                None => vec![(class, set)],
+            }
         }
     }
 }
 
-/// The first permission of an access-vector rule that its class lacks.
+/// The first permission of an anonymous class permission that its class
+/// lacks: the class as written, its full name and the permission.
 fn unknown_permission(
-    s: &Statement,
+    cp: &ClassPerms,
     perms: &HashMap<String, BTreeSet<String>>,
     lookup: &dyn Fn(SymbolKind, &str) -> Option<String>,
 ) -> Option<(String, String, String)> {
-    let cp = match s {
-        Statement::AvRule(r) => &r.classperms,
-        Statement::ClassPermissionSet(c) => &c.classperms,
-        _ => return None,
-    };
     let ClassPerms::Anonymous { class, perms: expr } = cp else {
         return None;
     };
@@ -1790,6 +2033,10 @@ fn references(s: &Statement) -> Vec<(SymbolKind, &str)> {
         Statement::ClassPermissionSet(c) => {
             out.push((S::ClassPermission, &c.name));
             classperms_refs(&c.classperms, &mut out);
+        }
+        Statement::ClassMapping(m) => {
+            out.push((S::Class, &m.classmap));
+            classperms_refs(&m.classperms, &mut out);
         }
         Statement::Conditional(c) => {
             let table = match c.kind {
