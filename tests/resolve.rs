@@ -12,8 +12,67 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use cilgen::resolve::{Input, Model, RuleTarget, resolve};
+use cilgen::PermxKind;
+use cilgen::resolve::{Input, Model, RuleTarget, TypeRuleKind, resolve};
 use common::{manifest_dir, run, temp_dir, tool};
+
+/// The type rules of a binary: keyword, source, target, class, object
+/// name, result.
+type BinTypeRule = (String, String, String, String, Option<String>, String);
+
+fn binary_type_rules(policy: &Path) -> Vec<BinTypeRule> {
+    let (ok, dump) = run(Command::new(tool("sesearch"))
+        .args(["-T", "--type_change", "--type_member"])
+        .arg(policy));
+    assert!(ok, "sesearch: {dump}");
+    dump.lines()
+        .filter_map(|l| {
+            // type_transition S T:C RESULT [NAME];
+            let words: Vec<&str> = l.trim_end_matches(';').split_whitespace().collect();
+            let [kind, s, tc, result, rest @ ..] = words.as_slice() else {
+                return None;
+            };
+            let (t, c) = tc.split_once(':')?;
+            let name = rest.first().map(|n| n.trim_matches('"').to_string());
+            Some((
+                kind.to_string(),
+                s.to_string(),
+                t.to_string(),
+                c.to_string(),
+                name,
+                result.to_string(),
+            ))
+        })
+        .collect()
+}
+
+/// The unconditional `allowxperm` ioctl rules of a binary: source, target,
+/// class, values.
+fn binary_xperms(policy: &Path) -> Vec<(String, String, String, BTreeSet<u16>)> {
+    let (ok, dump) = run(Command::new(tool("sesearch")).arg("--allowx").arg(policy));
+    assert!(ok, "sesearch: {dump}");
+    let number = |w: &str| u16::from_str_radix(w.trim_start_matches("0x"), 16).unwrap();
+    dump.lines()
+        .filter(|l| l.starts_with("allowxperm ") && !l.contains('['))
+        .filter_map(|l| {
+            let words: Vec<&str> = l.trim_end_matches(';').split_whitespace().collect();
+            let [_, s, tc, "ioctl", values @ ..] = words.as_slice() else {
+                return None;
+            };
+            let (t, c) = tc.split_once(':')?;
+            let mut set = BTreeSet::new();
+            for w in values.iter().filter(|w| !matches!(**w, "{" | "}")) {
+                match w.split_once('-') {
+                    Some((lo, hi)) => set.extend(number(lo)..=number(hi)),
+                    None => {
+                        set.insert(number(w));
+                    }
+                }
+            }
+            Some((s.to_string(), t.to_string(), c.to_string(), set))
+        })
+        .collect()
+}
 
 /// An unconditional allow rule of the binary: source, target, class, perms.
 type BinRule = (String, String, String, BTreeSet<String>);
@@ -518,6 +577,60 @@ fn namespaces_inheritance_in_and_macros_resolve_as_secilc_does() {
         }
     }
     assert!(compared > 50);
+    // Type rules and extended permissions: per pair of types and class,
+    // what sesearch reads from the binary.
+    let type_rules = binary_type_rules(&bin);
+    let xperms = binary_xperms(&bin);
+    let kinds = [
+        ("type_transition", TypeRuleKind::Transition),
+        ("type_change", TypeRuleKind::Change),
+        ("type_member", TypeRuleKind::Member),
+    ];
+    let (mut type_pairs, mut xperm_pairs) = (0, 0);
+    let every_class: Vec<String> = model
+        .decls
+        .values()
+        .filter(|d| d.kind == cilgen::resolve::DeclKind::Class)
+        .map(|d| d.name.clone())
+        .collect();
+    for s in &types {
+        for t in &types {
+            for c in &every_class {
+                for (word, kind) in kinds {
+                    let ours: BTreeSet<(Option<String>, String)> = model
+                        .type_rules_for(kind, s, t, c)
+                        .map(|r| (r.object_name.clone(), r.result.clone()))
+                        .collect();
+                    let theirs: BTreeSet<(Option<String>, String)> = type_rules
+                        .iter()
+                        .filter(|(k, rs, rt, rc, ..)| {
+                            k == word && rc == c && binary.matches(rs, s) && binary.matches(rt, t)
+                        })
+                        .map(|(.., name, result)| (name.clone(), result.clone()))
+                        .collect();
+                    assert_eq!(ours, theirs, "{word} {s} {t} {c}");
+                    type_pairs += usize::from(!ours.is_empty());
+                }
+                let ours: BTreeSet<u16> = model
+                    .allowed_xperms(s, t, c, PermxKind::Ioctl)
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                let theirs: BTreeSet<u16> = xperms
+                    .iter()
+                    .filter(|(rs, rt, rc, _)| {
+                        rc == c && binary.matches(rs, s) && binary.matches(rt, t)
+                    })
+                    .flat_map(|(.., values)| values.iter().copied())
+                    .collect();
+                assert_eq!(ours, theirs, "allowx {s} {t} {c}");
+                xperm_pairs += usize::from(!ours.is_empty());
+            }
+        }
+    }
+    // Two transitions (one from an attribute), one change, one member;
+    // four pairs with ioctl values.
+    assert_eq!((type_pairs, xperm_pairs), (4, 4));
     // Provenance: the rule that a call put in b3 says so.
     let rule = model
         .rules

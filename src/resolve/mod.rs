@@ -16,9 +16,17 @@
 //! collected again in the inheriting block; names not found around the
 //! copy are looked up around the original) and `blockabstract`; macros and
 //! calls (the macro's body is collected at the call: names it declares go
-//! to the call's namespace, parameters stand for the call's named
-//! arguments, other names are looked up from the macro's namespace).
-//! Anonymous arguments (a parenthesized list) are not resolved yet.
+//! to the call's namespace, parameters stand for the call's arguments,
+//! named or written in place, such as a class permission
+//! `(file (read))`, other names are looked up from the macro's namespace;
+//! a call with too few or too many arguments, a list for a parameter that
+//! takes a name, or a macro called inside its own expansion is refused).
+//! The model holds access-vector rules (permissions expanded per class,
+//! class maps through their mappings), type transitions, changes and
+//! members, and extended-permission rules (values expanded to ranges),
+//! each with its origin. Every problem is a
+//! [`Diagnostic`](crate::diagnostic::Diagnostic) with its code and related
+//! places ([`Unresolved::to_diagnostic`], [`OptionalBlock::to_diagnostic`]).
 //!
 //! ```
 //! use cilgen::resolve::{resolve, Input};
@@ -41,6 +49,7 @@
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ops::RangeInclusive;
 
 use crate::ast::*;
 use crate::diagnostic::{Code, Diagnostic, Label, Pointer, SourceFile};
@@ -222,6 +231,60 @@ pub struct Rule {
     pub origin: Origin,
 }
 
+/// Which type rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TypeRuleKind {
+    /// `typetransition`
+    Transition,
+    /// `typechange`
+    Change,
+    /// `typemember`
+    Member,
+}
+
+/// A type rule with its names resolved (aliases to their types).
+#[derive(Clone, Debug)]
+pub struct TypeRule {
+    /// Which rule.
+    pub kind: TypeRuleKind,
+    /// The source type or attribute.
+    pub source: String,
+    /// The target.
+    pub target: RuleTarget,
+    /// The object class.
+    pub class: String,
+    /// For a name-based transition, the object's name.
+    pub object_name: Option<String>,
+    /// The type the object (or process) gets.
+    pub result: String,
+    /// For a rule inside `booleanif`: its condition and branch.
+    pub condition: Option<(String, bool)>,
+    /// Where it was written.
+    pub origin: Origin,
+}
+
+/// An extended-permission rule (`allowx`, `auditallowx`, `dontauditx`,
+/// `neverallowx`) with its names resolved and its values expanded.
+#[derive(Clone, Debug)]
+pub struct XpermRule {
+    /// Which rule.
+    pub kind: AvxKind,
+    /// The source type or attribute.
+    pub source: String,
+    /// The target.
+    pub target: RuleTarget,
+    /// The class.
+    pub class: String,
+    /// `ioctl` or `nlmsg`.
+    pub xkind: PermxKind,
+    /// The values, as sorted, disjoint ranges.
+    pub values: Vec<RangeInclusive<u16>>,
+    /// For a rule inside `booleanif`: its condition and branch.
+    pub condition: Option<(String, bool)>,
+    /// Where it was written.
+    pub origin: Origin,
+}
+
 /// A name that does not resolve, outside any optional; or a statement
 /// that cannot be expanded (`in` or `blockinherit` of no block, `call` of
 /// no macro, expansions nested too deep).
@@ -398,6 +461,10 @@ pub struct Model {
     pub optionals: Vec<OptionalBlock>,
     /// Access-vector rules of enabled statements.
     pub rules: Vec<Rule>,
+    /// Type transitions, changes and members of enabled statements.
+    pub type_rules: Vec<TypeRule>,
+    /// Extended-permission rules of enabled statements.
+    pub xperm_rules: Vec<XpermRule>,
     /// Names that do not resolve outside optionals (secilc would refuse the
     /// policy), and statements this layer does not resolve yet.
     pub diagnostics: Vec<Unresolved>,
@@ -503,6 +570,78 @@ impl Model {
             .filter(|(c, _)| c == class)
             .flat_map(|(_, p)| p.iter().cloned())
             .collect()
+    }
+
+    /// Whether a rule written on `rule_source` and `rule_target` applies
+    /// to the pair of types `source` and `target`.
+    fn reaches(
+        &self,
+        rule_source: &str,
+        rule_target: &RuleTarget,
+        source: &str,
+        target: &str,
+    ) -> bool {
+        self.matches(rule_source, source)
+            && match rule_target {
+                RuleTarget::Name(t) => self.matches(t, target),
+                RuleTarget::SelfTarget => source == target,
+                RuleTarget::NotSelf | RuleTarget::Other => {
+                    source != target && self.matches(rule_source, target)
+                }
+            }
+    }
+
+    /// The unconditional type rules of `kind` for a pair of types and a
+    /// class, as `sesearch -T -s -t -c` finds them, in the order written.
+    pub fn type_rules_for<'m>(
+        &'m self,
+        kind: TypeRuleKind,
+        source: &'m str,
+        target: &'m str,
+        class: &'m str,
+    ) -> impl Iterator<Item = &'m TypeRule> + 'm {
+        self.type_rules.iter().filter(move |r| {
+            r.kind == kind
+                && r.condition.is_none()
+                && r.class == class
+                && self.reaches(&r.source, &r.target, source, target)
+        })
+    }
+
+    /// The values unconditional `allowx` rules of `xkind` give a pair of
+    /// types in `class`, as sorted, disjoint ranges.
+    pub fn allowed_xperms(
+        &self,
+        source: &str,
+        target: &str,
+        class: &str,
+        xkind: PermxKind,
+    ) -> Vec<RangeInclusive<u16>> {
+        let mut all: Vec<RangeInclusive<u16>> = self
+            .xperm_rules
+            .iter()
+            .filter(|r| {
+                r.kind == AvxKind::Allow
+                    && r.condition.is_none()
+                    && r.xkind == xkind
+                    && r.class == class
+                    && self.reaches(&r.source, &r.target, source, target)
+            })
+            .flat_map(|r| r.values.iter().cloned())
+            .collect();
+        all.sort_by_key(|r| *r.start());
+        let mut out: Vec<RangeInclusive<u16>> = Vec::new();
+        for r in all {
+            match out.last_mut() {
+                Some(last) if u32::from(*r.start()) <= u32::from(*last.end()) + 1 => {
+                    if r.end() > last.end() {
+                        *last = *last.start()..=*r.end();
+                    }
+                }
+                _ => out.push(r),
+            }
+        }
+        out
     }
 
     fn build_index(&self) -> AllowIndex {
@@ -1626,6 +1765,7 @@ impl<'a> Resolver<'a> {
                 },
             });
         }
+        self.build_type_and_xperm_rules(&active, &full, &mut model);
         model.optionals = self.optionals.clone();
         model.decls = decls
             .into_iter()
@@ -1633,6 +1773,185 @@ impl<'a> Resolver<'a> {
             .collect();
         model
     }
+}
+
+impl Resolver<'_> {
+    /// Type transitions, changes and members, and extended-permission
+    /// rules, with their names resolved.
+    fn build_type_and_xperm_rules(
+        &self,
+        active: &[&Item<'_>],
+        full: &dyn Fn(SymbolKind, &str, usize) -> Option<String>,
+        model: &mut Model,
+    ) {
+        let ty = |name: &str, ns: usize| -> Option<String> {
+            full(SymbolKind::Type, name, ns).map(|t| resolve_alias(&model.aliases, t))
+        };
+        let target = |name: &str, ns: usize| -> Option<RuleTarget> {
+            Some(match name {
+                "self" => RuleTarget::SelfTarget,
+                "notself" => RuleTarget::NotSelf,
+                "other" => RuleTarget::Other,
+                t => RuleTarget::Name(ty(t, ns)?),
+            })
+        };
+        // Named extended-permission sets first: rules may come before them.
+        let mut named: HashMap<String, (PermxKind, String, Vec<RangeInclusive<u16>>)> =
+            HashMap::new();
+        for item in active {
+            if let Statement::PermissionX(x) = item.stmt
+                && let Some(name) = full(SymbolKind::PermissionX, &x.name, item.ns)
+                && let Some(class) = full(SymbolKind::Class, &x.permx.class, item.ns)
+            {
+                named.insert(name, (x.permx.kind, class, permx_ranges(&x.permx.values)));
+            }
+        }
+        let mut type_rules = Vec::new();
+        let mut xperm_rules = Vec::new();
+        for item in active {
+            let origin = |span: Span| Origin {
+                file: item.file,
+                span,
+                via: (*item.via).clone(),
+            };
+            let ns = item.ns;
+            let (kind, source, tgt, class, object_name, result, span) = match item.stmt {
+                Statement::TypeTransition(t) => (
+                    TypeRuleKind::Transition,
+                    &t.source,
+                    &t.target,
+                    &t.class,
+                    t.object_name.as_ref().map(|n| n.as_str().to_string()),
+                    &t.result,
+                    t.span,
+                ),
+                Statement::TypeChange(t) => (
+                    TypeRuleKind::Change,
+                    &t.source,
+                    &t.target,
+                    &t.class,
+                    None,
+                    &t.result,
+                    t.span,
+                ),
+                Statement::TypeMember(t) => (
+                    TypeRuleKind::Member,
+                    &t.source,
+                    &t.target,
+                    &t.class,
+                    None,
+                    &t.result,
+                    t.span,
+                ),
+                Statement::AvRuleX(r) => {
+                    let (Some(source), Some(target)) = (ty(&r.source, ns), target(&r.target, ns))
+                    else {
+                        continue;
+                    };
+                    let set = match &r.permx {
+                        PermxArg::Named(n) => full(SymbolKind::PermissionX, n, ns)
+                            .and_then(|n| named.get(&n).cloned()),
+                        PermxArg::Anonymous(x) => full(SymbolKind::Class, &x.class, ns)
+                            .map(|c| (x.kind, c, permx_ranges(&x.values))),
+                    };
+                    let Some((xkind, class, values)) = set else {
+                        continue;
+                    };
+                    xperm_rules.push(XpermRule {
+                        kind: r.kind,
+                        source,
+                        target,
+                        class,
+                        xkind,
+                        values,
+                        condition: item.condition.clone(),
+                        origin: origin(r.span),
+                    });
+                    continue;
+                }
+                _ => continue,
+            };
+            let (Some(source), Some(target), Some(class), Some(result)) = (
+                ty(source, ns),
+                target(tgt, ns),
+                full(SymbolKind::Class, class, ns),
+                ty(result, ns),
+            ) else {
+                continue;
+            };
+            type_rules.push(TypeRule {
+                kind,
+                source,
+                target,
+                class,
+                object_name,
+                result,
+                condition: item.condition.clone(),
+                origin: origin(span),
+            });
+        }
+        model.type_rules = type_rules;
+        model.xperm_rules = xperm_rules;
+    }
+}
+
+/// The values an extended-permission expression stands for, as sorted,
+/// disjoint, non-adjacent ranges.
+fn permx_ranges(e: &Expr<PermxValue>) -> Vec<RangeInclusive<u16>> {
+    const WORDS: usize = 1 << 10;
+    fn leaf(t: &Term<PermxValue>) -> Vec<u64> {
+        match t {
+            Term::Leaf(v) => {
+                let mut bits = vec![0u64; WORDS];
+                bits[usize::from(v.value) / 64] |= 1 << (v.value % 64);
+                bits
+            }
+            Term::Expr(e) => eval(e),
+        }
+    }
+    fn zip(a: Vec<u64>, b: Vec<u64>, f: fn(u64, u64) -> u64) -> Vec<u64> {
+        a.into_iter().zip(b).map(|(x, y)| f(x, y)).collect()
+    }
+    fn eval(e: &Expr<PermxValue>) -> Vec<u64> {
+        match e {
+            Expr::List(terms) => terms
+                .iter()
+                .map(leaf)
+                .fold(vec![0u64; WORDS], |a, b| zip(a, b, |x, y| x | y)),
+            Expr::Not(t) => leaf(t).into_iter().map(|x| !x).collect(),
+            Expr::And(a, b) => zip(leaf(a), leaf(b), |x, y| x & y),
+            Expr::Or(a, b) => zip(leaf(a), leaf(b), |x, y| x | y),
+            Expr::Xor(a, b) => zip(leaf(a), leaf(b), |x, y| x ^ y),
+            Expr::All => vec![u64::MAX; WORDS],
+            Expr::Range(lo, hi) => {
+                let mut bits = vec![0u64; WORDS];
+                for v in lo.value..=hi.value {
+                    bits[usize::from(v) / 64] |= 1 << (v % 64);
+                }
+                bits
+            }
+            // Not in extended permissions: nothing.
+            Expr::Eq(..) | Expr::Neq(..) => vec![0u64; WORDS],
+        }
+    }
+    let bits = eval(e);
+    let mut out: Vec<RangeInclusive<u16>> = Vec::new();
+    let mut start: Option<u16> = None;
+    for v in 0..=u16::MAX {
+        let on = bits[usize::from(v) / 64] >> (v % 64) & 1 == 1;
+        match (on, start) {
+            (true, None) => start = Some(v),
+            (false, Some(s)) => {
+                out.push(s..=v - 1);
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        out.push(s..=u16::MAX);
+    }
+    out
 }
 
 /// Declarations by (table, full name); the first one wins.
@@ -2312,6 +2631,21 @@ mod tests {
                 (SymbolKind::Block, "nowhere")
             ]
         );
+    }
+
+    #[test]
+    fn extended_permission_values_expand_to_ranges() {
+        let ranges = |src: &str| {
+            let p = crate::parse(&format!("(permissionx p (ioctl c {src}))")).unwrap();
+            let Statement::PermissionX(x) = &p.statements[0] else {
+                panic!()
+            };
+            permx_ranges(&x.permx.values)
+        };
+        assert_eq!(ranges("(1 2 3 7 (range 5 6))"), [1..=3, 5..=7]);
+        assert_eq!(ranges("(not (range 1 0xfffe))"), [0..=0, 0xffff..=0xffff]);
+        assert_eq!(ranges("(and (range 0 9) (not (4)))"), [0..=3, 5..=9]);
+        assert_eq!(ranges("(xor (range 0 4) (range 2 6))"), [0..=1, 5..=6]);
     }
 
     #[test]
