@@ -25,7 +25,7 @@
 //! class maps through their mappings), type transitions, changes and
 //! members, and extended-permission rules (values expanded to ranges),
 //! each with its origin. Every problem is a
-//! [`Diagnostic`](crate::diagnostic::Diagnostic) with its code and related
+//! [`Diagnostic`] with its code and related
 //! places ([`Unresolved::to_diagnostic`], [`OptionalBlock::to_diagnostic`]).
 //!
 //! ```
@@ -1276,15 +1276,15 @@ impl<'a> Resolver<'a> {
         };
         let id = m as *const Macro as usize;
         let expanding = &self.scopes[p.scope].expanding;
-        if expanding.contains(&id) || p.via.len() >= MAX_EXPANSION {
-            let mut u = Unresolved::new(
-                Code::Recursive,
-                format!("call {name}"),
-                SymbolKind::Macro,
-                p.file,
-                p.call.span,
-            );
-            u.pointer = Pointer::Arg(0);
+        let refusal = if expanding.contains(&id) || p.via.len() >= MAX_EXPANSION {
+            Some((Code::Recursive, format!("call {name}"), Pointer::Arg(0)))
+        } else {
+            bad_arguments(m, p.call).map(|(message, pointer)| (Code::BadArgument, message, pointer))
+        };
+        if let Some((code, message, pointer)) = refusal {
+            // The macro closes the chain: the call is refused against it.
+            let mut u = Unresolved::new(code, message, SymbolKind::Macro, p.file, p.call.span);
+            u.pointer = pointer;
             u.via = (*p.via).clone();
             u.via.push(Via {
                 what: format!("macro {}", m.name),
@@ -1296,25 +1296,6 @@ impl<'a> Resolver<'a> {
         }
         let mut expanding = (**expanding).clone();
         expanding.push(id);
-        if let Some(problem) = bad_arguments(m, p.call) {
-            let (message, pointer) = problem;
-            let mut u = Unresolved::new(
-                Code::BadArgument,
-                message,
-                SymbolKind::Macro,
-                p.file,
-                p.call.span,
-            );
-            u.pointer = pointer;
-            u.via = (*p.via).clone();
-            u.via.push(Via {
-                what: format!("macro {}", m.name),
-                file: macro_file,
-                span: m.span,
-            });
-            self.unsupported.push(u);
-            return;
-        }
         let params = m
             .params
             .iter()
