@@ -400,10 +400,12 @@ fn check_release(s: &Statement, target: Release, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Declared names of one namespace, by symbol table.
-#[derive(Clone, Default)]
-struct Scope {
-    names: HashMap<(&'static str, String), (&'static str, Span)>,
+/// Declared names of one namespace, by symbol table, and the order they
+/// were declared in (so a conditional branch's names can be taken back).
+#[derive(Default)]
+struct Scope<'p> {
+    names: rustc_hash::FxHashMap<(&'static str, &'p str), (&'static str, Span)>,
+    order: Vec<(&'static str, &'p str)>,
 }
 
 /// The symbol table a declaration goes into, and its keyword.
@@ -475,11 +477,11 @@ fn check_reserved(s: &Statement, out: &mut Vec<Diagnostic>) {
     }
 }
 
-fn check_duplicates(stmts: &[Statement], scope: &mut Scope, out: &mut Vec<Diagnostic>) {
+fn check_duplicates<'p>(stmts: &'p [Statement], scope: &mut Scope<'p>, out: &mut Vec<Diagnostic>) {
     for s in stmts {
         check_reserved(s, out);
         if let Some((table, keyword, name)) = declaration(s) {
-            let key = (table, name.to_string());
+            let key = (table, name.as_str());
             if let Some(&(first, at)) = scope.names.get(&key) {
                 out.push(Diagnostic {
                     problem: Problem::Duplicate {
@@ -491,6 +493,7 @@ fn check_duplicates(stmts: &[Statement], scope: &mut Scope, out: &mut Vec<Diagno
                 });
             } else {
                 scope.names.insert(key, (keyword, s.span()));
+                scope.order.push(key);
             }
         }
         match s {
@@ -502,7 +505,11 @@ fn check_duplicates(stmts: &[Statement], scope: &mut Scope, out: &mut Vec<Diagno
             // Only one branch survives, so each branch is checked on its own.
             Statement::Conditional(c) => {
                 for branch in [&c.if_true, &c.if_false].into_iter().flatten() {
-                    check_duplicates(branch, &mut scope.clone(), out);
+                    let mark = scope.order.len();
+                    check_duplicates(branch, scope, out);
+                    for key in scope.order.drain(mark..) {
+                        scope.names.remove(&key);
+                    }
                 }
             }
             _ => {}

@@ -264,7 +264,7 @@ fn model_conditional(model: &Model, s: &str, t: &str, c: &str) -> Conditional {
             continue;
         }
         for (class, perms) in &r.perms {
-            if class == c {
+            if &**class == c {
                 out.entry((*branch, booleans(expr)))
                     .or_default()
                     .extend(perms.iter().cloned());
@@ -326,7 +326,7 @@ fn triples(model: &Model, binary: &Binary, step: usize) -> BTreeSet<(String, Str
             _ => s.clone(),
         };
         for (c, _) in &r.perms {
-            out.insert((s.clone(), t.clone(), c.clone()));
+            out.insert((s.clone(), t.clone(), c.to_string()));
         }
     }
     out
@@ -559,7 +559,7 @@ fn namespaces_inheritance_in_and_macros_resolve_as_secilc_does() {
         .decls
         .values()
         .filter(|d| d.kind == cilgen::resolve::DeclKind::Type)
-        .map(|d| d.name.clone())
+        .map(|d| d.name.to_string())
         .collect();
     assert!(types.contains(&"b3.made_t".to_string()), "{types:?}");
     let classes: BTreeSet<String> = binary.rules.keys().cloned().collect();
@@ -591,7 +591,7 @@ fn namespaces_inheritance_in_and_macros_resolve_as_secilc_does() {
         .decls
         .values()
         .filter(|d| d.kind == cilgen::resolve::DeclKind::Class)
-        .map(|d| d.name.clone())
+        .map(|d| d.name.to_string())
         .collect();
     for s in &types {
         for t in &types {
@@ -599,7 +599,7 @@ fn namespaces_inheritance_in_and_macros_resolve_as_secilc_does() {
                 for (word, kind) in kinds {
                     let ours: BTreeSet<(Option<String>, String)> = model
                         .type_rules_for(kind, s, t, c)
-                        .map(|r| (r.object_name.clone(), r.result.clone()))
+                        .map(|r| (r.object_name.clone(), r.result.to_string()))
                         .collect();
                     let theirs: BTreeSet<(Option<String>, String)> = type_rules
                         .iter()
@@ -636,8 +636,8 @@ fn namespaces_inheritance_in_and_macros_resolve_as_secilc_does() {
         .rules
         .iter()
         .find(|r| {
-            r.source == "app1.process"
-                && matches!(&r.target, RuleTarget::Name(t) if t == "b3.made_t")
+            &*r.source == "app1.process"
+                && matches!(&r.target, RuleTarget::Name(t) if &**t == "b3.made_t")
         })
         .unwrap();
     let via: Vec<&str> = rule.origin.via.iter().map(|v| v.what.as_str()).collect();

@@ -327,16 +327,27 @@ fn check(release: Option<&str>, against: &[PathBuf], files: &[PathBuf]) -> Resul
     let (texts, policies, mut findings) = load(&all)?;
     let first = against.len();
     let options = ValidateOptions { release };
-    let mut found: Vec<Diagnostic> = Vec::new();
-    for (i, policy) in policies.iter().enumerate().skip(first) {
-        found.extend(
-            validate(policy, &options)
-                .iter()
-                .map(|d| d.to_diagnostic(i)),
-        );
-    }
     let inputs = inputs(&texts, &policies);
-    let model = resolve(&inputs);
+    // The validator and the resolver read the same trees: one runs on a
+    // second core while the other does.
+    let (mut found, model) = std::thread::scope(|scope| {
+        let validated = scope.spawn(|| {
+            let mut found: Vec<Diagnostic> = Vec::new();
+            for (i, policy) in policies.iter().enumerate().skip(first) {
+                found.extend(
+                    validate(policy, &options)
+                        .iter()
+                        .map(|d| d.to_diagnostic(i)),
+                );
+            }
+            found
+        });
+        let model = resolve(&inputs);
+        let found = validated
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (found, model)
+    });
     found.extend(
         model
             .diagnostics
@@ -372,6 +383,10 @@ fn check(release: Option<&str>, against: &[PathBuf], files: &[PathBuf]) -> Resul
             eprintln!("{}", d.render(&files));
         }
     }
+    // The process ends here: freeing the trees and the model piece by
+    // piece would only cost time.
+    std::mem::forget(model);
+    std::mem::forget(policies);
     if findings {
         Err(Failure::Findings)
     } else {
@@ -459,13 +474,13 @@ fn query(
             }
         }
         for (c, perms) in &r.perms {
-            if class.is_some_and(|want| want != c) || perm.is_some_and(|p| !perms.contains(p)) {
+            if class.is_some_and(|want| want != &**c) || perm.is_some_and(|p| !perms.contains(p)) {
                 continue;
             }
             let (file, text) = &texts[r.origin.file];
             let (line, column) = cilgen::error::locate(r.origin.span, text);
             per_class
-                .entry(c.clone())
+                .entry(c.to_string())
                 .or_default()
                 .extend(perms.iter().cloned());
             found.push(serde_json::json!({
