@@ -26,10 +26,21 @@ macro_rules! simple_statements {
     (@arg $args:ident $cx:ident $fty:ty, $parser:path) => {
         $args.next_with($cx, $parser)?
     };
+    (@names $v:ident $e:expr, Plain) => {};
+    (@names $v:ident $e:expr, $kind:ident) => {
+        crate::ast::visit::HasNames::names($e, crate::ast::visit::RefKind::$kind, $v)
+    };
+    (@names_mut $v:ident $e:expr, Plain) => {};
+    (@names_mut $v:ident $e:expr, $kind:ident) => {
+        crate::ast::visit::HasNames::names_mut($e, crate::ast::visit::RefKind::$kind, $v)
+    };
+    // Each statement: its doc, keyword, form and fields; each field says
+    // what its names name (`as Type`), or `as Plain` for a value without
+    // names. Parsing, printing and the name visitors come from this table.
     ($(
         $(#[$doc:meta])*
         $ty:ident $kw:literal $usage:literal {
-            $( $(#[$fdoc:meta])* $field:ident : $fty:ty $(= $parser:path)? ),* $(,)?
+            $( $(#[$fdoc:meta])* $field:ident : $fty:ty $(= $parser:path)? as $kind:ident ),* $(,)?
         }
     )*) => {$(
         $(#[$doc])*
@@ -64,11 +75,28 @@ macro_rules! simple_statements {
                 $( crate::parse::Arg::print(&self.$field, p); )*
             }
         }
+
+        impl crate::ast::visit::HasNames for $ty {
+            fn names<'v>(&'v self, _: crate::ast::visit::RefKind, v: &mut dyn crate::ast::visit::Visit<'v>) {
+                // Statements of plain values only leave `v` unused.
+                let _ = &v;
+                $( simple_statements!(@names v &self.$field, $kind); )*
+            }
+            fn names_mut(
+                &mut self,
+                _: crate::ast::visit::RefKind,
+                v: &mut dyn crate::ast::visit::VisitMut,
+            ) {
+                let _ = &v;
+                $( simple_statements!(@names_mut v &mut self.$field, $kind); )*
+            }
+        }
     )*};
 }
 
 mod labeling;
 mod security;
+pub mod visit;
 pub use labeling::*;
 pub use security::*;
 
@@ -773,207 +801,207 @@ simple_statements! {
     /// A named extended permission set.
     PermissionX "permissionx" "(permissionx NAME (KIND CLASS (VALUES...)))" {
         /// Its name.
-        name: Name,
+        name: Name as PermissionX,
         /// The set.
-        permx: Permx,
+        permx: Permx as Class,
     }
     /// Declares a type.
     Type "type" "(type NAME)" {
         /// The type.
-        name: Name,
+        name: Name as Type,
     }
     /// Declares a type alias.
     TypeAlias "typealias" "(typealias NAME)" {
         /// The alias.
-        name: Name,
+        name: Name as Type,
     }
     /// Binds an alias to its type.
     TypeAliasActual "typealiasactual" "(typealiasactual ALIAS TYPE)" {
         /// The alias.
-        alias: Ref,
+        alias: Ref as Type,
         /// The type.
-        actual: Ref,
+        actual: Ref as Type,
     }
     /// Expands attributes in the binary policy, or keeps them; one attribute
     /// prints bare.
     ExpandTypeAttribute "expandtypeattribute" "(expandtypeattribute (ATTRIBUTE...) true|false)" {
         /// The attributes.
-        attributes: Refs,
+        attributes: Refs as Type,
         /// Whether to expand them.
-        expand: bool,
+        expand: bool as Plain,
     }
     /// Declares a type attribute.
     TypeAttribute "typeattribute" "(typeattribute NAME)" {
         /// The attribute.
-        name: Name,
+        name: Name as Type,
     }
     /// Sets which types an attribute holds.
     TypeAttributeSet "typeattributeset" "(typeattributeset ATTRIBUTE EXPR)" {
         /// The attribute.
-        attribute: Ref,
+        attribute: Ref as Type,
         /// A type or attribute, or an expression.
-        expr: Term,
+        expr: Term as Type,
     }
     /// Bounds a child type by its parent.
     TypeBounds "typebounds" "(typebounds PARENT CHILD)" {
         /// The bounding type.
-        parent: Ref,
+        parent: Ref as Type,
         /// The bounded type.
-        child: Ref,
+        child: Ref as Type,
     }
     /// Makes a type permissive.
     TypePermissive "typepermissive" "(typepermissive TYPE)" {
         /// The type.
-        ty: Ref,
+        ty: Ref as Type,
     }
     /// Silences the audit of a type's denials (libsepol 3.9+).
     TypeNeverAudit "typeneveraudit" "(typeneveraudit TYPE)" {
         /// The type.
-        ty: Ref,
+        ty: Ref as Type,
     }
     /// A relabeling type rule.
     TypeChange "typechange" "(typechange SOURCE TARGET CLASS RESULT)" {
         /// Source type.
-        source: Ref,
+        source: Ref as Type,
         /// Target type.
-        target: Ref,
+        target: Ref as Type,
         /// Object class.
-        class: Ref,
+        class: Ref as Class,
         /// Resulting type.
-        result: Ref,
+        result: Ref as Type,
     }
     /// A polyinstantiation type rule.
     TypeMember "typemember" "(typemember SOURCE TARGET CLASS RESULT)" {
         /// Source type.
-        source: Ref,
+        source: Ref as Type,
         /// Target type.
-        target: Ref,
+        target: Ref as Type,
         /// Object class.
-        class: Ref,
+        class: Ref as Class,
         /// Resulting type.
-        result: Ref,
+        result: Ref as Type,
     }
     /// Declares permissions shared by classes.
     Common "common" "(common NAME (PERMS...))" {
         /// The common's name.
-        name: Name,
+        name: Name as Common,
         /// Its permissions.
-        perms: Vec<Name>,
+        perms: Vec<Name> as Permission,
     }
     /// Gives a class a common's permissions.
     ClassCommon "classcommon" "(classcommon CLASS COMMON)" {
         /// The class.
-        class: Ref,
+        class: Ref as Class,
         /// The common.
-        common: Ref,
+        common: Ref as Common,
     }
     /// Declares a kernel object class.
     Class "class" "(class NAME (PERMS...))" {
         /// The class.
-        name: Name,
+        name: Name as Class,
         /// Its own permissions.
-        perms: Vec<Name>,
+        perms: Vec<Name> as Permission,
     }
     /// Declares a named class-permission set.
     ClassPermission "classpermission" "(classpermission NAME)" {
         /// Its name.
-        name: Name,
+        name: Name as ClassPermission,
     }
     /// Adds to a named class-permission set.
     ClassPermissionSet "classpermissionset" "(classpermissionset CLASSPERMISSION CLASSPERMS)" {
         /// The set.
-        name: Ref,
+        name: Ref as ClassPermission,
         /// What it adds.
-        classperms: ClassPerms,
+        classperms: ClassPerms as Class,
     }
     /// Declares a class map.
     ClassMap "classmap" "(classmap NAME (PERMS...))" {
         /// Its name.
-        name: Name,
+        name: Name as Class,
         /// Its mapped permissions.
-        perms: Vec<Name>,
+        perms: Vec<Name> as Permission,
     }
     /// Maps one class-map permission to real class permissions.
     ClassMapping "classmapping" "(classmapping CLASSMAP PERM CLASSPERMS)" {
         /// The class map.
-        classmap: Ref,
+        classmap: Ref as Class,
         /// The mapped permission.
-        perm: Ref,
+        perm: Ref as Permission,
         /// What it maps to.
-        classperms: ClassPerms,
+        classperms: ClassPerms as Class,
     }
     /// Marks the enclosing block as a template.
     BlockAbstract "blockabstract" "(blockabstract BLOCK)" {
         /// The block.
-        block: Ref,
+        block: Ref as Block,
     }
     /// Copies a block's contents here.
     BlockInherit "blockinherit" "(blockinherit BLOCK)" {
         /// The block.
-        block: Ref,
+        block: Ref as Block,
     }
     /// Declares a run-time boolean.
     Boolean "boolean" "(boolean NAME true|false)" {
         /// Its name.
-        name: Name,
+        name: Name as Boolean,
         /// Its default.
-        value: bool,
+        value: bool as Plain,
     }
     /// Declares a compile-time tunable.
     Tunable "tunable" "(tunable NAME true|false)" {
         /// Its name.
-        name: Name,
+        name: Name as Tunable,
         /// Its value.
-        value: bool,
+        value: bool as Plain,
     }
     /// Declares a role.
     Role "role" "(role NAME)" {
         /// The role.
-        name: Name,
+        name: Name as Role,
     }
     /// Lets a role hold a type.
     RoleType "roletype" "(roletype ROLE TYPE)" {
         /// The role.
-        role: Ref,
+        role: Ref as Role,
         /// The type or attribute.
-        ty: Ref,
+        ty: Ref as Type,
     }
     /// Declares a role attribute.
     RoleAttribute "roleattribute" "(roleattribute NAME)" {
         /// The attribute.
-        name: Name,
+        name: Name as Role,
     }
     /// Sets which roles a role attribute holds.
     RoleAttributeSet "roleattributeset" "(roleattributeset ATTRIBUTE EXPR)" {
         /// The attribute.
-        attribute: Ref,
+        attribute: Ref as Role,
         /// A role or an expression.
-        expr: Term,
+        expr: Term as Role,
     }
     /// Allows a role transition.
     RoleAllow "roleallow" "(roleallow SOURCE TARGET)" {
         /// From.
-        source: Ref,
+        source: Ref as Role,
         /// To.
-        target: Ref,
+        target: Ref as Role,
     }
     /// A role transition rule.
     RoleTransition "roletransition" "(roletransition ROLE TYPE CLASS RESULT)" {
         /// Current role.
-        source: Ref,
+        source: Ref as Role,
         /// Target type.
-        target: Ref,
+        target: Ref as Type,
         /// Object class.
-        class: Ref,
+        class: Ref as Class,
         /// New role.
-        result: Ref,
+        result: Ref as Role,
     }
     /// Bounds a child role by its parent.
     RoleBounds "rolebounds" "(rolebounds PARENT CHILD)" {
         /// The bounding role.
-        parent: Ref,
+        parent: Ref as Role,
         /// The bounded role.
-        child: Ref,
+        child: Ref as Role,
     }
 }
 
@@ -1012,6 +1040,20 @@ macro_rules! statement_enum {
             pub fn span(&self) -> Span {
                 match self {
                     $( Statement::$variant(x) => x.span(), )*
+                }
+            }
+        }
+
+        /// The statement's own names (a container's header, not its body).
+        impl visit::HasNames for Statement {
+            fn names<'v>(&'v self, kind: visit::RefKind, v: &mut dyn visit::Visit<'v>) {
+                match self {
+                    $( Statement::$variant(x) => x.names(kind, v), )*
+                }
+            }
+            fn names_mut(&mut self, kind: visit::RefKind, v: &mut dyn visit::VisitMut) {
+                match self {
+                    $( Statement::$variant(x) => x.names_mut(kind, v), )*
                 }
             }
         }

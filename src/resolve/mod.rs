@@ -51,6 +51,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::RangeInclusive;
 
+use crate::ast::visit::{HasNames, RefKind, Visit};
 use crate::ast::*;
 use crate::diagnostic::{Code, Diagnostic, Label, Pointer, SourceFile};
 use crate::span::Span;
@@ -2236,233 +2237,89 @@ fn expr_leaves<'t>(e: &'t Expr, out: &mut Vec<&'t Ref>) {
     }
 }
 
-/// What a statement declares: (table, kind, name).
+/// What a statement declares: (table, kind, name). Names of containers
+/// (blocks, macros, optionals) are not in symbol tables the resolver
+/// keeps; the names come from the statement tables (`ast::visit`).
 fn declares(s: &Statement) -> Vec<(SymbolKind, DeclKind, &Name)> {
-    use SymbolKind as S;
-    let one = |k, d, n| vec![(k, d, n)];
-    match s {
-        Statement::Type(x) => one(S::Type, DeclKind::Type, &x.name),
-        Statement::TypeAttribute(x) => one(S::Type, DeclKind::TypeAttribute, &x.name),
-        Statement::TypeAlias(x) => one(S::Type, DeclKind::TypeAlias, &x.name),
-        Statement::Role(x) => one(S::Role, DeclKind::Role, &x.name),
-        Statement::RoleAttribute(x) => one(S::Role, DeclKind::RoleAttribute, &x.name),
-        Statement::User(x) => one(S::User, DeclKind::User, &x.name),
-        Statement::UserAttribute(x) => one(S::User, DeclKind::User, &x.name),
-        Statement::Boolean(x) => one(S::Boolean, DeclKind::Boolean, &x.name),
-        Statement::Tunable(x) => one(S::Tunable, DeclKind::Tunable, &x.name),
-        Statement::Class(x) => one(S::Class, DeclKind::Class, &x.name),
-        Statement::ClassMap(x) => one(S::Class, DeclKind::ClassMap, &x.name),
-        Statement::Common(x) => one(S::Common, DeclKind::Common, &x.name),
-        Statement::ClassPermission(x) => {
-            one(S::ClassPermission, DeclKind::ClassPermission, &x.name)
-        }
-        Statement::Sensitivity(x) => one(S::Sensitivity, DeclKind::Other, &x.name),
-        Statement::SensitivityAlias(x) => one(S::Sensitivity, DeclKind::Other, &x.name),
-        Statement::Category(x) => one(S::Category, DeclKind::Other, &x.name),
-        Statement::CategoryAlias(x) => one(S::Category, DeclKind::Other, &x.name),
-        Statement::CategorySet(x) => one(S::Category, DeclKind::Other, &x.name),
-        Statement::Level(x) => one(S::Level, DeclKind::Other, &x.name),
-        Statement::LevelRange(x) => one(S::LevelRange, DeclKind::Other, &x.name),
-        Statement::Context(x) => one(S::Context, DeclKind::Other, &x.name),
-        Statement::Sid(x) => one(S::Sid, DeclKind::Other, &x.name),
-        Statement::IpAddr(x) => one(S::IpAddr, DeclKind::Other, &x.name),
-        Statement::PermissionX(x) => one(S::PermissionX, DeclKind::Other, &x.name),
-        _ => Vec::new(),
-    }
-}
-
-fn level_refs<'s>(l: &'s Level, out: &mut Vec<(SymbolKind, &'s str)>) {
-    match l {
-        Level::Named(r) => out.push((SymbolKind::Level, r)),
-        Level::Anonymous {
-            sensitivity,
-            categories,
-        } => {
-            out.push((SymbolKind::Sensitivity, sensitivity));
-            if let Some(c) = categories {
-                let mut leaves = Vec::new();
-                term_leaves(&c.0, &mut leaves);
-                out.extend(
-                    leaves
-                        .into_iter()
-                        .map(|r| (SymbolKind::Category, r.as_str())),
-                );
+    struct Declared<'s>(Vec<(SymbolKind, &'s Name)>);
+    impl<'s> Visit<'s> for Declared<'s> {
+        fn declared(&mut self, name: &'s Name, kind: RefKind) {
+            if let Some(k) = symbol_kind(kind)
+                && !matches!(k, SymbolKind::Block | SymbolKind::Macro)
+            {
+                self.0.push((k, name));
             }
         }
     }
-}
-
-fn range_refs<'s>(r: &'s LevelRange, out: &mut Vec<(SymbolKind, &'s str)>) {
-    match r {
-        LevelRange::Named(n) => out.push((SymbolKind::LevelRange, n)),
-        LevelRange::Anonymous { low, high } => {
-            level_refs(low, out);
-            level_refs(high, out);
-        }
+    if matches!(
+        s,
+        Statement::Block(_) | Statement::Macro(_) | Statement::Optional(_)
+    ) {
+        return Vec::new();
     }
+    let mut found = Declared(Vec::new());
+    s.names(RefKind::Type, &mut found);
+    let what = match s {
+        Statement::Type(_) => DeclKind::Type,
+        Statement::TypeAttribute(_) => DeclKind::TypeAttribute,
+        Statement::TypeAlias(_) => DeclKind::TypeAlias,
+        Statement::Role(_) => DeclKind::Role,
+        Statement::RoleAttribute(_) => DeclKind::RoleAttribute,
+        Statement::User(_) | Statement::UserAttribute(_) => DeclKind::User,
+        Statement::Boolean(_) => DeclKind::Boolean,
+        Statement::Tunable(_) => DeclKind::Tunable,
+        Statement::Class(_) => DeclKind::Class,
+        Statement::ClassMap(_) => DeclKind::ClassMap,
+        Statement::Common(_) => DeclKind::Common,
+        Statement::ClassPermission(_) => DeclKind::ClassPermission,
+        _ => DeclKind::Other,
+    };
+    found.0.into_iter().map(|(k, n)| (k, what, n)).collect()
 }
 
-fn context_refs<'s>(c: &'s Context, out: &mut Vec<(SymbolKind, &'s str)>) {
-    match c {
-        Context::Named(r) => out.push((SymbolKind::Context, r)),
-        Context::Anonymous {
-            user,
-            role,
-            ty,
-            range,
-        } => {
-            out.push((SymbolKind::User, user));
-            out.push((SymbolKind::Role, role));
-            out.push((SymbolKind::Type, ty));
-            range_refs(range, out);
-        }
-    }
+/// The symbol table names of a kind live in; `None` for permissions
+/// (checked against their class), optionals and policy capabilities.
+fn symbol_kind(kind: RefKind) -> Option<SymbolKind> {
+    Some(match kind {
+        RefKind::Type => SymbolKind::Type,
+        RefKind::Role => SymbolKind::Role,
+        RefKind::User => SymbolKind::User,
+        RefKind::Boolean => SymbolKind::Boolean,
+        RefKind::Tunable => SymbolKind::Tunable,
+        RefKind::Class => SymbolKind::Class,
+        RefKind::Common => SymbolKind::Common,
+        RefKind::ClassPermission => SymbolKind::ClassPermission,
+        RefKind::Sensitivity => SymbolKind::Sensitivity,
+        RefKind::Category => SymbolKind::Category,
+        RefKind::Level => SymbolKind::Level,
+        RefKind::LevelRange => SymbolKind::LevelRange,
+        RefKind::Context => SymbolKind::Context,
+        RefKind::Sid => SymbolKind::Sid,
+        RefKind::IpAddr => SymbolKind::IpAddr,
+        RefKind::PermissionX => SymbolKind::PermissionX,
+        RefKind::Block => SymbolKind::Block,
+        RefKind::Macro => SymbolKind::Macro,
+        _ => return None,
+    })
 }
 
-fn classperms_refs<'s>(cp: &'s ClassPerms, out: &mut Vec<(SymbolKind, &'s str)>) {
-    match cp {
-        ClassPerms::Named(r) => out.push((SymbolKind::ClassPermission, r)),
-        ClassPerms::Anonymous { class, .. } => out.push((SymbolKind::Class, class)),
-    }
-}
-
-/// The names a statement refers to, by symbol table.
 /// The names a statement refers to, into `out` (cleared first: one buffer
-/// serves every statement).
+/// serves every statement), from the statement tables (`ast::visit`).
+/// Blocks and macros are found by `blockinherit`, `in` and `call`
+/// themselves.
 fn references<'s>(s: &'s Statement, out: &mut Vec<(SymbolKind, &'s str)>) {
-    use SymbolKind as S;
-    out.clear();
-
-    let ty = |r: &Ref| !matches!(r.as_str(), "self" | "notself" | "other");
-    match s {
-        Statement::AvRule(r) => {
-            out.push((S::Type, &r.source));
-            if ty(&r.target) {
-                out.push((S::Type, &r.target));
-            }
-            classperms_refs(&r.classperms, out);
-        }
-        Statement::AvRuleX(r) => {
-            out.push((S::Type, &r.source));
-            if ty(&r.target) {
-                out.push((S::Type, &r.target));
+    struct Referenced<'o, 's>(&'o mut Vec<(SymbolKind, &'s str)>);
+    impl<'s> Visit<'s> for Referenced<'_, 's> {
+        fn referenced(&mut self, name: &'s Ref, kind: RefKind) {
+            if let Some(k) = symbol_kind(kind)
+                && !matches!(k, SymbolKind::Block | SymbolKind::Macro)
+            {
+                self.0.push((k, name.as_str()));
             }
         }
-        Statement::TypeAttributeSet(t) => {
-            out.push((S::Type, &t.attribute));
-            let mut leaves = Vec::new();
-            term_leaves(&t.expr, &mut leaves);
-            out.extend(leaves.into_iter().map(|r| (S::Type, r.as_str())));
-        }
-        Statement::RoleAttributeSet(t) => {
-            out.push((S::Role, &t.attribute));
-            let mut leaves = Vec::new();
-            term_leaves(&t.expr, &mut leaves);
-            out.extend(leaves.into_iter().map(|r| (S::Role, r.as_str())));
-        }
-        Statement::TypeAliasActual(a) => {
-            out.push((S::Type, &a.alias));
-            out.push((S::Type, &a.actual));
-        }
-        Statement::RoleType(r) => {
-            out.push((S::Role, &r.role));
-            out.push((S::Type, &r.ty));
-        }
-        Statement::RoleAllow(r) => {
-            out.push((S::Role, &r.source));
-            out.push((S::Role, &r.target));
-        }
-        Statement::RoleTransition(r) => {
-            out.push((S::Role, &r.source));
-            out.push((S::Type, &r.target));
-            out.push((S::Class, &r.class));
-            out.push((S::Role, &r.result));
-        }
-        Statement::TypeTransition(t) => {
-            out.push((S::Type, &t.source));
-            out.push((S::Type, &t.target));
-            out.push((S::Class, &t.class));
-            out.push((S::Type, &t.result));
-        }
-        Statement::TypeChange(t) => {
-            out.extend([
-                (S::Type, t.source.as_str()),
-                (S::Type, &t.target),
-                (S::Class, &t.class),
-                (S::Type, &t.result),
-            ]);
-        }
-        Statement::TypeMember(t) => {
-            out.extend([
-                (S::Type, t.source.as_str()),
-                (S::Type, &t.target),
-                (S::Class, &t.class),
-                (S::Type, &t.result),
-            ]);
-        }
-        Statement::UserRole(u) => {
-            out.push((S::User, &u.user));
-            out.push((S::Role, &u.role));
-        }
-        Statement::UserLevel(u) => {
-            out.push((S::User, &u.user));
-            level_refs(&u.level, out);
-        }
-        Statement::UserRange(u) => {
-            out.push((S::User, &u.user));
-            range_refs(&u.range, out);
-        }
-        Statement::RangeTransition(r) => {
-            out.push((S::Type, &r.source));
-            out.push((S::Type, &r.target));
-            out.push((S::Class, &r.class));
-            range_refs(&r.range, out);
-        }
-        Statement::ClassCommon(c) => {
-            out.push((S::Class, &c.class));
-            out.push((S::Common, &c.common));
-        }
-        Statement::ClassPermissionSet(c) => {
-            out.push((S::ClassPermission, &c.name));
-            classperms_refs(&c.classperms, out);
-        }
-        Statement::ClassMapping(m) => {
-            out.push((S::Class, &m.classmap));
-            classperms_refs(&m.classperms, out);
-        }
-        Statement::Conditional(c) => {
-            let table = match c.kind {
-                CondKind::Boolean => S::Boolean,
-                CondKind::Tunable => S::Tunable,
-            };
-            let mut leaves = Vec::new();
-            term_leaves(&c.condition, &mut leaves);
-            out.extend(leaves.into_iter().map(|r| (table, r.as_str())));
-        }
-        Statement::FileCon(f) => {
-            if let Some(c) = &f.context {
-                context_refs(c, out);
-            }
-        }
-        Statement::GenFsCon(g) => context_refs(&g.context, out),
-        Statement::PortCon(p) => context_refs(&p.context, out),
-        Statement::FsUse(f) => context_refs(&f.context, out),
-        Statement::NodeCon(n) => context_refs(&n.context, out),
-        Statement::NetIfCon(n) => {
-            context_refs(&n.if_context, out);
-            context_refs(&n.packet_context, out);
-        }
-        Statement::SidContext(s) => {
-            out.push((S::Sid, &s.sid));
-            context_refs(&s.context, out);
-        }
-        Statement::TypeBounds(t) => {
-            out.push((S::Type, &t.parent));
-            out.push((S::Type, &t.child));
-        }
-        Statement::TypePermissive(t) => out.push((S::Type, &t.ty)),
-        _ => {}
     }
+    out.clear();
+    s.names(RefKind::Type, &mut Referenced(out));
 }
 
 /// Whether a macro parameter of kind `param` stands for names of `kind`.
