@@ -209,7 +209,7 @@ impl Printer {
         self.close();
     }
 
-    fn simple<T: SimpleStatement>(&mut self, s: &T) {
+    pub(crate) fn simple<T: SimpleStatement>(&mut self, s: &T) {
         self.open();
         self.word(T::KEYWORD);
         s.print_args(self);
@@ -257,16 +257,6 @@ impl Printer {
                 r.permx.print(self);
                 self.close();
             }
-            Statement::PermissionX(x) => self.simple(x),
-            Statement::Type(x) => self.simple(x),
-            Statement::TypeAlias(x) => self.simple(x),
-            Statement::TypeAliasActual(x) => self.simple(x),
-            Statement::TypeAttribute(x) => self.simple(x),
-            Statement::TypeAttributeSet(x) => self.simple(x),
-            Statement::ExpandTypeAttribute(x) => self.simple(x),
-            Statement::TypeBounds(x) => self.simple(x),
-            Statement::TypePermissive(x) => self.simple(x),
-            Statement::TypeNeverAudit(x) => self.simple(x),
             Statement::TypeTransition(x) => {
                 self.open();
                 self.word("typetransition");
@@ -277,11 +267,6 @@ impl Printer {
                 x.result.print(self);
                 self.close();
             }
-            Statement::TypeChange(x) => self.simple(x),
-            Statement::TypeMember(x) => self.simple(x),
-            Statement::Common(x) => self.simple(x),
-            Statement::ClassCommon(x) => self.simple(x),
-            Statement::Class(x) => self.simple(x),
             Statement::ClassOrder(x) => {
                 self.open();
                 self.word("classorder");
@@ -295,18 +280,12 @@ impl Printer {
                 self.close();
                 self.close();
             }
-            Statement::ClassPermission(x) => self.simple(x),
-            Statement::ClassPermissionSet(x) => self.simple(x),
-            Statement::ClassMap(x) => self.simple(x),
-            Statement::ClassMapping(x) => self.simple(x),
             Statement::Block(b) => {
                 self.open();
                 self.word("block");
                 b.name.print(self);
                 self.container_body(&b.body);
             }
-            Statement::BlockAbstract(x) => self.simple(x),
-            Statement::BlockInherit(x) => self.simple(x),
             Statement::In(x) => {
                 self.open();
                 self.word("in");
@@ -347,8 +326,6 @@ impl Printer {
                 }
                 self.close();
             }
-            Statement::Boolean(x) => self.simple(x),
-            Statement::Tunable(x) => self.simple(x),
             Statement::Conditional(c) => {
                 self.open();
                 self.word(c.kind.keyword());
@@ -369,55 +346,6 @@ impl Printer {
                 self.line_start();
                 self.close();
             }
-            Statement::Role(x) => self.simple(x),
-            Statement::RoleType(x) => self.simple(x),
-            Statement::RoleAttribute(x) => self.simple(x),
-            Statement::RoleAttributeSet(x) => self.simple(x),
-            Statement::RoleAllow(x) => self.simple(x),
-            Statement::RoleTransition(x) => self.simple(x),
-            Statement::RoleBounds(x) => self.simple(x),
-            Statement::User(x) => self.simple(x),
-            Statement::UserRole(x) => self.simple(x),
-            Statement::UserAttribute(x) => self.simple(x),
-            Statement::UserAttributeSet(x) => self.simple(x),
-            Statement::UserLevel(x) => self.simple(x),
-            Statement::UserRange(x) => self.simple(x),
-            Statement::UserBounds(x) => self.simple(x),
-            Statement::UserPrefix(x) => self.simple(x),
-            Statement::SelinuxUser(x) => self.simple(x),
-            Statement::SelinuxUserDefault(x) => self.simple(x),
-            Statement::Sensitivity(x) => self.simple(x),
-            Statement::SensitivityAlias(x) => self.simple(x),
-            Statement::SensitivityAliasActual(x) => self.simple(x),
-            Statement::SensitivityOrder(x) => self.simple(x),
-            Statement::Category(x) => self.simple(x),
-            Statement::CategoryAlias(x) => self.simple(x),
-            Statement::CategoryAliasActual(x) => self.simple(x),
-            Statement::CategoryOrder(x) => self.simple(x),
-            Statement::CategorySet(x) => self.simple(x),
-            Statement::SensitivityCategory(x) => self.simple(x),
-            Statement::Level(x) => self.simple(x),
-            Statement::LevelRange(x) => self.simple(x),
-            Statement::RangeTransition(x) => self.simple(x),
-            Statement::Context(x) => self.simple(x),
-            Statement::Constrain(x) => self.simple(x),
-            Statement::MlsConstrain(x) => self.simple(x),
-            Statement::ValidateTrans(x) => self.simple(x),
-            Statement::MlsValidateTrans(x) => self.simple(x),
-            Statement::DefaultUser(x) => self.simple(x),
-            Statement::DefaultRole(x) => self.simple(x),
-            Statement::DefaultType(x) => self.simple(x),
-            Statement::FsUse(x) => self.simple(x),
-            Statement::IpAddr(x) => self.simple(x),
-            Statement::NetIfCon(x) => self.simple(x),
-            Statement::NodeCon(x) => self.simple(x),
-            Statement::DeviceTreeCon(x) => self.simple(x),
-            Statement::Sid(x) => self.simple(x),
-            Statement::SidOrder(x) => self.simple(x),
-            Statement::SidContext(x) => self.simple(x),
-            Statement::Mls(x) => self.simple(x),
-            Statement::HandleUnknown(x) => self.simple(x),
-            Statement::PolicyCap(x) => self.simple(x),
             Statement::DefaultRange(x) => {
                 self.open();
                 self.word("defaultrange");
@@ -452,13 +380,11 @@ impl Printer {
                 x.context.print(self);
                 self.close();
             }
-            Statement::PortCon(x) => self.simple(x),
-            Statement::IbPkeyCon(x) => self.simple(x),
-            Statement::IbEndPortCon(x) => self.simple(x),
-            Statement::IoMemCon(x) => self.simple(x),
-            Statement::IoPortCon(x) => self.simple(x),
-            Statement::PciDeviceCon(x) => self.simple(x),
-            Statement::PirqCon(x) => self.simple(x),
+            // Fixed-shape statements print through the statement table.
+            _ => {
+                let printed = s.print_fixed(self);
+                debug_assert!(printed, "a statement with no printer");
+            }
         }
     }
 }

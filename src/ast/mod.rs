@@ -76,6 +76,21 @@ macro_rules! simple_statements {
             }
         }
 
+        impl crate::parse::Shape for $ty {
+            const FIXED: Option<(&'static str, crate::parse::ParseFn)> =
+                Some(($kw, crate::parse::simple::<$ty>));
+            fn print_fixed(&self, p: &mut crate::print::Printer) -> bool {
+                p.simple(self);
+                true
+            }
+        }
+
+        impl Spanned for $ty {
+            fn span(&self) -> Span {
+                self.span
+            }
+        }
+
         impl crate::ast::visit::HasNames for $ty {
             fn names<'v>(&'v self, _: crate::ast::visit::RefKind, v: &mut dyn crate::ast::visit::Visit<'v>) {
                 // Statements of plain values only leave `v` unused.
@@ -1044,6 +1059,21 @@ macro_rules! statement_enum {
             }
         }
 
+        impl Statement {
+            /// Prints a fixed-shape statement through the table; `false`
+            /// for the others.
+            pub(crate) fn print_fixed(&self, p: &mut crate::print::Printer) -> bool {
+                match self {
+                    $( Statement::$variant(x) => crate::parse::Shape::print_fixed(x, p), )*
+                }
+            }
+        }
+
+        /// The keyword and parser of every fixed-shape statement, from the
+        /// table.
+        pub(crate) const FIXED_SHAPES: &[Option<(&str, crate::parse::ParseFn)>] =
+            &[$( <$ty as crate::parse::Shape>::FIXED, )*];
+
         /// The statement's own names (a container's header, not its body).
         impl visit::HasNames for Statement {
             fn names<'v>(&'v self, kind: visit::RefKind, v: &mut dyn visit::Visit<'v>) {
@@ -1080,100 +1110,46 @@ macro_rules! spanned_by_field {
     )*};
 }
 
+// Fixed-shape statements get theirs from the table.
 spanned_by_field!(
     Comment,
     AvRule,
     AvRuleX,
-    PermissionX,
-    Type,
-    TypeAlias,
-    TypeAliasActual,
-    TypeAttribute,
-    TypeAttributeSet,
-    ExpandTypeAttribute,
-    TypeBounds,
-    TypePermissive,
-    TypeNeverAudit,
     TypeTransition,
-    TypeChange,
-    TypeMember,
-    Common,
-    ClassCommon,
-    Class,
     ClassOrder,
-    ClassPermission,
-    ClassPermissionSet,
-    ClassMap,
-    ClassMapping,
     Block,
-    BlockAbstract,
-    BlockInherit,
     In,
     Optional,
     Macro,
     Call,
-    Boolean,
-    Tunable,
     Conditional,
-    Role,
-    RoleType,
-    RoleAttribute,
-    RoleAttributeSet,
-    RoleAllow,
-    RoleTransition,
-    RoleBounds,
-    User,
-    UserRole,
-    UserAttribute,
-    UserAttributeSet,
-    UserLevel,
-    UserRange,
-    UserBounds,
-    UserPrefix,
-    SelinuxUser,
-    SelinuxUserDefault,
-    Sensitivity,
-    SensitivityAlias,
-    SensitivityAliasActual,
-    SensitivityOrder,
-    Category,
-    CategoryAlias,
-    CategoryAliasActual,
-    CategoryOrder,
-    CategorySet,
-    SensitivityCategory,
-    LevelDecl,
-    LevelRangeDecl,
-    RangeTransition,
-    ContextDecl,
-    Constrain,
-    MlsConstrain,
-    ValidateTrans,
-    MlsValidateTrans,
-    DefaultUser,
-    DefaultRole,
-    DefaultType,
-    DefaultRange,
     FileCon,
-    FsUse,
     GenFsCon,
-    IpAddr,
-    NetIfCon,
-    NodeCon,
-    PortCon,
-    IbPkeyCon,
-    IbEndPortCon,
-    IoMemCon,
-    IoPortCon,
-    PciDeviceCon,
-    PirqCon,
-    DeviceTreeCon,
-    Sid,
-    SidOrder,
-    SidContext,
-    Mls,
-    HandleUnknown,
-    PolicyCap,
+    DefaultRange,
+);
+
+/// The statement types whose shape is not fixed: parsed and printed by
+/// code of their own.
+macro_rules! shaped_by_hand {
+    ($($ty:ty),* $(,)?) => {$( impl crate::parse::Shape for $ty {} )*};
+}
+
+shaped_by_hand!(
+    Comment,
+    LineMark,
+    AvRule,
+    AvRuleX,
+    TypeTransition,
+    ClassOrder,
+    Block,
+    In,
+    Optional,
+    Macro,
+    Call,
+    Conditional,
+    FileCon,
+    GenFsCon,
+    DefaultRange,
 );
 
 impl Spanned for LineMark {

@@ -317,64 +317,19 @@ fn leaf(cx: &Cx<'_, '_>, list: usize, first: usize, keyword: &str) -> DResult<St
     match keyword {
         "allow" | "auditallow" | "dontaudit" | "neverallow" | "deny" => av_rule(cx, list, keyword),
         "allowx" | "auditallowx" | "dontauditx" | "neverallowx" => av_rule_x(cx, list, keyword),
-        "permissionx" => simple::<PermissionX>(cx, list),
-        "type" => simple::<Type>(cx, list),
-        "typealias" => simple::<TypeAlias>(cx, list),
-        "typealiasactual" => simple::<TypeAliasActual>(cx, list),
-        "typeattribute" => simple::<TypeAttribute>(cx, list),
-        "typeattributeset" => simple::<TypeAttributeSet>(cx, list),
-        "expandtypeattribute" => simple::<ExpandTypeAttribute>(cx, list),
-        "typebounds" => simple::<TypeBounds>(cx, list),
-        "typepermissive" => simple::<TypePermissive>(cx, list),
-        "typeneveraudit" => simple::<TypeNeverAudit>(cx, list),
         "typetransition" => type_transition(cx, list),
-        "typechange" => simple::<TypeChange>(cx, list),
-        "typemember" => simple::<TypeMember>(cx, list),
         "common" => {
             let s = simple::<Common>(cx, list)?;
             checked_list(cx, list, 2, "at least one permission")?;
             Ok(s)
         }
-        "classcommon" => simple::<ClassCommon>(cx, list),
-        "class" => simple::<Class>(cx, list),
         "classorder" => class_order(cx, list),
-        "classpermission" => simple::<ClassPermission>(cx, list),
-        "classpermissionset" => simple::<ClassPermissionSet>(cx, list),
-        "classmap" => simple::<ClassMap>(cx, list),
-        "classmapping" => simple::<ClassMapping>(cx, list),
-        "blockabstract" => simple::<BlockAbstract>(cx, list),
-        "blockinherit" => simple::<BlockInherit>(cx, list),
         "call" => call(cx, list),
-        "boolean" => simple::<Boolean>(cx, list),
-        "tunable" => simple::<Tunable>(cx, list),
-        "role" => simple::<Role>(cx, list),
-        "roletype" => simple::<RoleType>(cx, list),
-        "roleattribute" => simple::<RoleAttribute>(cx, list),
-        "roleattributeset" => simple::<RoleAttributeSet>(cx, list),
-        "roleallow" => simple::<RoleAllow>(cx, list),
-        "roletransition" => simple::<RoleTransition>(cx, list),
-        "rolebounds" => simple::<RoleBounds>(cx, list),
-        "user" => simple::<User>(cx, list),
-        "userrole" => simple::<UserRole>(cx, list),
-        "userattribute" => simple::<UserAttribute>(cx, list),
-        "userattributeset" => simple::<UserAttributeSet>(cx, list),
-        "userlevel" => simple::<UserLevel>(cx, list),
-        "userrange" => simple::<UserRange>(cx, list),
-        "userbounds" => simple::<UserBounds>(cx, list),
-        "userprefix" => simple::<UserPrefix>(cx, list),
-        "selinuxuser" => simple::<SelinuxUser>(cx, list),
-        "selinuxuserdefault" => simple::<SelinuxUserDefault>(cx, list),
-        "sensitivity" => simple::<Sensitivity>(cx, list),
-        "sensitivityalias" => simple::<SensitivityAlias>(cx, list),
-        "sensitivityaliasactual" => simple::<SensitivityAliasActual>(cx, list),
         "sensitivityorder" => {
             let s = simple::<SensitivityOrder>(cx, list)?;
             checked_list(cx, list, 1, "at least one sensitivity")?;
             Ok(s)
         }
-        "category" => simple::<Category>(cx, list),
-        "categoryalias" => simple::<CategoryAlias>(cx, list),
-        "categoryaliasactual" => simple::<CategoryAliasActual>(cx, list),
         "categoryorder" => {
             let s = simple::<CategoryOrder>(cx, list)?;
             checked_list(cx, list, 1, "at least one category")?;
@@ -384,10 +339,6 @@ fn leaf(cx: &Cx<'_, '_>, list: usize, first: usize, keyword: &str) -> DResult<St
             list_arg(cx, list, 2, "a category list, such as (c0 c1)")?;
             simple::<CategorySet>(cx, list)
         }
-        "sensitivitycategory" => simple::<SensitivityCategory>(cx, list),
-        "level" => simple::<LevelDecl>(cx, list),
-        "levelrange" => simple::<LevelRangeDecl>(cx, list),
-        "rangetransition" => simple::<RangeTransition>(cx, list),
         "context" => {
             list_arg(cx, list, 2, "a context (USER ROLE TYPE RANGE)")?;
             simple::<ContextDecl>(cx, list)
@@ -411,49 +362,41 @@ fn leaf(cx: &Cx<'_, '_>, list: usize, first: usize, keyword: &str) -> DResult<St
             }
             Ok(s)
         }
-        "validatetrans" => simple::<ValidateTrans>(cx, list),
-        "mlsvalidatetrans" => simple::<MlsValidateTrans>(cx, list),
-        "defaultuser" => simple::<DefaultUser>(cx, list),
-        "defaultrole" => simple::<DefaultRole>(cx, list),
-        "defaulttype" => simple::<DefaultType>(cx, list),
-        "fsuse" => simple::<FsUse>(cx, list),
-        "ipaddr" => simple::<IpAddr>(cx, list),
-        "netifcon" => simple::<NetIfCon>(cx, list),
-        "nodecon" => simple::<NodeCon>(cx, list),
-        "devicetreecon" => simple::<DeviceTreeCon>(cx, list),
-        "sid" => simple::<Sid>(cx, list),
         "sidorder" => {
             let s = simple::<SidOrder>(cx, list)?;
             checked_list(cx, list, 1, "at least one SID")?;
             Ok(s)
         }
-        "sidcontext" => simple::<SidContext>(cx, list),
-        "mls" => simple::<Mls>(cx, list),
-        "handleunknown" => simple::<HandleUnknown>(cx, list),
-        "policycap" => simple::<PolicyCap>(cx, list),
         "defaultrange" => super::values::default_range(cx, list),
         "filecon" => super::values::filecon(cx, list),
         "genfscon" => super::values::genfscon(cx, list),
-        "portcon" => simple::<PortCon>(cx, list),
-        "ibpkeycon" => simple::<IbPkeyCon>(cx, list),
-        "ibendportcon" => simple::<IbEndPortCon>(cx, list),
-        "iomemcon" => simple::<IoMemCon>(cx, list),
-        "ioportcon" => simple::<IoPortCon>(cx, list),
-        "pcidevicecon" => simple::<PciDeviceCon>(cx, list),
-        "pirqcon" => simple::<PirqCon>(cx, list),
         "true" | "false" => Err(Diag::new(
             ErrorKind::Invalid(format!(
                 "a `({keyword} ...)` branch belongs directly inside `booleanif` or `tunableif`"
             )),
             cx.span(list),
         )),
-        _ => Err(Diag::new(
-            ErrorKind::UnknownKeyword {
-                keyword: keyword.to_string(),
-            },
-            cx.span(first),
-        )),
+        // Fixed-shape statements are read through the statement table.
+        _ => match fixed_parser(keyword) {
+            Some(parse) => parse(cx, list),
+            None => Err(Diag::new(
+                ErrorKind::UnknownKeyword {
+                    keyword: keyword.to_string(),
+                },
+                cx.span(first),
+            )),
+        },
     }
+}
+
+/// The parser of a fixed-shape statement, by keyword.
+fn fixed_parser(keyword: &str) -> Option<super::ParseFn> {
+    static TABLE: std::sync::OnceLock<rustc_hash::FxHashMap<&'static str, super::ParseFn>> =
+        std::sync::OnceLock::new();
+    TABLE
+        .get_or_init(|| crate::ast::FIXED_SHAPES.iter().flatten().copied().collect())
+        .get(keyword)
+        .copied()
 }
 
 fn av_rule(cx: &Cx<'_, '_>, list: usize, keyword: &str) -> DResult<Statement> {
