@@ -3,6 +3,7 @@
 use super::*;
 
 simple_statements! {
+    parser parse_fixed_labeling;
     /// Labels a file system by how it stores labels.
     FsUse "fsuse" "(fsuse xattr|task|trans FILESYSTEM CONTEXT)" {
         /// How.
@@ -114,6 +115,7 @@ pub struct GenFsCon {
 }
 
 simple_statements! {
+    parser parse_fixed_numbered_labeling;
     /// Labels ports. Ports are decimal, at most 65535.
     PortCon "portcon" "(portcon PROTOCOL PORT|(LOW HIGH) CONTEXT)" {
         /// tcp, udp, dccp or sctp.

@@ -37,12 +37,28 @@ macro_rules! simple_statements {
     // Each statement: its doc, keyword, form and fields; each field says
     // what its names name (`as Type`), or `as Plain` for a value without
     // names. Parsing, printing and the name visitors come from this table.
-    ($(
-        $(#[$doc:meta])*
-        $ty:ident $kw:literal $usage:literal {
-            $( $(#[$fdoc:meta])* $field:ident : $fty:ty $(= $parser:path)? as $kind:ident ),* $(,)?
+    (
+        // The parser of this group's statements, by keyword: a `match`,
+        // which the parser tries after its own special cases.
+        parser $group:ident;
+        $(
+            $(#[$doc:meta])*
+            $ty:ident $kw:literal $usage:literal {
+                $( $(#[$fdoc:meta])* $field:ident : $fty:ty $(= $parser:path)? as $kind:ident ),* $(,)?
+            }
+        )*
+    ) => {
+        pub(crate) fn $group(
+            keyword: &str,
+            cx: &crate::parse::Cx<'_, '_>,
+            list: usize,
+        ) -> Option<crate::error::DResult<Statement>> {
+            match keyword {
+                $( $kw => Some(crate::parse::simple::<$ty>(cx, list)), )*
+                _ => None,
+            }
         }
-    )*) => {$(
+        $(
         $(#[$doc])*
         #[doc = ""]
         #[doc = concat!("CIL: `", $usage, "`")]
@@ -77,8 +93,6 @@ macro_rules! simple_statements {
         }
 
         impl crate::parse::Shape for $ty {
-            const FIXED: Option<(&'static str, crate::parse::ParseFn)> =
-                Some(($kw, crate::parse::simple::<$ty>));
             fn print_fixed(&self, p: &mut crate::print::Printer) -> bool {
                 p.simple(self);
                 true
@@ -813,6 +827,7 @@ pub struct AvRuleX {
 }
 
 simple_statements! {
+    parser parse_fixed_types_and_classes;
     /// A named extended permission set.
     PermissionX "permissionx" "(permissionx NAME (KIND CLASS (VALUES...)))" {
         /// Its name.
@@ -1068,11 +1083,6 @@ macro_rules! statement_enum {
                 }
             }
         }
-
-        /// The keyword and parser of every fixed-shape statement, from the
-        /// table.
-        pub(crate) const FIXED_SHAPES: &[Option<(&str, crate::parse::ParseFn)>] =
-            &[$( <$ty as crate::parse::Shape>::FIXED, )*];
 
         /// The statement's own names (a container's header, not its body).
         impl visit::HasNames for Statement {

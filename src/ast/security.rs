@@ -3,6 +3,7 @@
 use super::*;
 
 simple_statements! {
+    parser parse_fixed_users_and_mls;
     /// Declares an SELinux user.
     User "user" "(user NAME)" {
         /// The user.

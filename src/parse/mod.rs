@@ -575,16 +575,12 @@ pub(crate) trait SimpleStatement: Sized {
     fn print_args(&self, p: &mut crate::print::Printer);
 }
 
-/// Reads one statement from its list.
-pub(crate) type ParseFn = for<'c, 's> fn(&Cx<'c, 's>, usize) -> DResult<Statement>;
-
 /// What the statement table (`simple_statements!`) gives a statement type
-/// with a fixed shape: its keyword and parser, and its printing. The parser
-/// and the printer dispatch through it, so a fixed-shape statement is
-/// listed once, in the table. Other statement types keep the defaults.
+/// with a fixed shape for printing (its parsing comes from the table's
+/// `parser` functions). The printer dispatches through it, so a
+/// fixed-shape statement is listed once, in the table. Other statement
+/// types keep the default.
 pub(crate) trait Shape {
-    /// The keyword and the parser of a fixed-shape statement.
-    const FIXED: Option<(&'static str, ParseFn)> = None;
     /// Prints a fixed-shape statement and says so; `false` for the others.
     fn print_fixed(&self, p: &mut crate::print::Printer) -> bool {
         let _ = p;
@@ -593,7 +589,6 @@ pub(crate) trait Shape {
 }
 
 impl<T: Shape> Shape for Box<T> {
-    const FIXED: Option<(&'static str, ParseFn)> = T::FIXED;
     fn print_fixed(&self, p: &mut crate::print::Printer) -> bool {
         (**self).print_fixed(p)
     }

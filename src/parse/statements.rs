@@ -377,26 +377,19 @@ fn leaf(cx: &Cx<'_, '_>, list: usize, first: usize, keyword: &str) -> DResult<St
             cx.span(list),
         )),
         // Fixed-shape statements are read through the statement table.
-        _ => match fixed_parser(keyword) {
-            Some(parse) => parse(cx, list),
-            None => Err(Diag::new(
-                ErrorKind::UnknownKeyword {
-                    keyword: keyword.to_string(),
-                },
-                cx.span(first),
-            )),
-        },
+        _ => crate::ast::parse_fixed_types_and_classes(keyword, cx, list)
+            .or_else(|| crate::ast::parse_fixed_users_and_mls(keyword, cx, list))
+            .or_else(|| crate::ast::parse_fixed_labeling(keyword, cx, list))
+            .or_else(|| crate::ast::parse_fixed_numbered_labeling(keyword, cx, list))
+            .unwrap_or_else(|| {
+                Err(Diag::new(
+                    ErrorKind::UnknownKeyword {
+                        keyword: keyword.to_string(),
+                    },
+                    cx.span(first),
+                ))
+            }),
     }
-}
-
-/// The parser of a fixed-shape statement, by keyword.
-fn fixed_parser(keyword: &str) -> Option<super::ParseFn> {
-    static TABLE: std::sync::OnceLock<rustc_hash::FxHashMap<&'static str, super::ParseFn>> =
-        std::sync::OnceLock::new();
-    TABLE
-        .get_or_init(|| crate::ast::FIXED_SHAPES.iter().flatten().copied().collect())
-        .get(keyword)
-        .copied()
 }
 
 fn av_rule(cx: &Cx<'_, '_>, list: usize, keyword: &str) -> DResult<Statement> {
