@@ -426,6 +426,71 @@ fn compare(files: &[PathBuf], label: &str, step: usize) {
         differ[..differ.len().min(10)].join("\n")
     );
     eprintln!("{label}: {} conditional triples agree", conditional.len());
+
+    // Roles and users: each role's types and each user's roles.
+    let (roles, users) = roles_and_users(&bin);
+    assert!(roles.len() >= 2 && !users.is_empty(), "{roles:?} {users:?}");
+    for (role, types) in &roles {
+        let ours: BTreeSet<String> = model
+            .types_of_role(role)
+            .iter()
+            .map(|t| t.to_string())
+            .collect();
+        assert_eq!(&ours, types, "types of role {role}");
+    }
+    for (user, want) in &users {
+        // seinfo does not list `object_r`, which every user has.
+        let ours: BTreeSet<String> = model
+            .roles_of_user(user)
+            .iter()
+            .filter(|r| &***r != "object_r")
+            .map(|r| r.to_string())
+            .collect();
+        assert_eq!(&ours, want, "roles of user {user}");
+    }
+    eprintln!(
+        "{label}: the types of {} roles and the roles of {} users agree",
+        roles.len(),
+        users.len()
+    );
+}
+
+/// `seinfo -r -x` and `seinfo -u -x`: each role's types, each user's roles.
+/// The kernel's `object_r` holds every type implicitly and is listed
+/// empty: it is left out, and so are users' `object_r`.
+type Members = BTreeMap<String, BTreeSet<String>>;
+
+fn roles_and_users(policy: &Path) -> (Members, Members) {
+    let read = |flag: &str, keyword: &str, list: &str| -> Members {
+        let (ok, text) = run(Command::new(tool("seinfo")).args([flag, "-x"]).arg(policy));
+        assert!(ok, "seinfo: {text}");
+        let mut out = Members::new();
+        for line in text.lines().map(str::trim) {
+            let Some(rest) = line.strip_prefix(keyword) else {
+                continue;
+            };
+            let mut words = rest.split_whitespace();
+            let Some(name) = words.next() else { continue };
+            if name == "object_r" || words.next() != Some(list) {
+                continue;
+            }
+            let mut members = BTreeSet::new();
+            let first = words.next().unwrap_or_default();
+            if first == "{" {
+                for w in words.by_ref() {
+                    if w == "};" || w == "}" {
+                        break;
+                    }
+                    members.insert(w.to_string());
+                }
+            } else {
+                members.insert(first.trim_end_matches(';').to_string());
+            }
+            out.insert(name.to_string(), members);
+        }
+        out
+    };
+    (read("-r", "role ", "types"), read("-u", "user ", "roles"))
 }
 
 fn prepared() -> PathBuf {
@@ -631,6 +696,31 @@ fn namespaces_inheritance_in_and_macros_resolve_as_secilc_does() {
     // Two transitions (one from an attribute), one change, one member;
     // four pairs with ioctl values.
     assert_eq!((type_pairs, xperm_pairs), (4, 4));
+    // Roles and users through their attributes.
+    let (roles, users) = roles_and_users(&bin);
+    for (role, want) in &roles {
+        let ours: BTreeSet<String> = model
+            .types_of_role(role)
+            .iter()
+            .map(|t| t.to_string())
+            .collect();
+        assert_eq!(&ours, want, "types of role {role}");
+    }
+    for (user, want) in &users {
+        let ours: BTreeSet<String> = model
+            .roles_of_user(user)
+            .iter()
+            .filter(|r| &***r != "object_r")
+            .map(|r| r.to_string())
+            .collect();
+        assert_eq!(&ours, want, "roles of user {user}");
+    }
+    assert_eq!(
+        roles.get("ns2_r").map(BTreeSet::len),
+        Some(1),
+        "ns2_r holds anon_t through the attribute: {roles:?}"
+    );
+    assert_eq!(users.get("ns_u").map(BTreeSet::len), Some(2), "{users:?}");
     // Provenance: the rule that a call put in b3 says so.
     let rule = model
         .rules

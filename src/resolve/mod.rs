@@ -132,8 +132,10 @@ pub enum DeclKind {
     Role,
     /// `roleattribute`
     RoleAttribute,
-    /// `user`, `userattribute`
+    /// `user`
     User,
+    /// `userattribute`
+    UserAttribute,
     /// `boolean`
     Boolean,
     /// `tunable`
@@ -477,6 +479,14 @@ pub struct Model {
     pub diagnostics: Vec<Unresolved>,
     /// Type attributes: their member types, expanded.
     attribute_types: BTreeMap<Sym, BTreeSet<Sym>>,
+    /// Role attributes: their member roles, expanded.
+    role_attributes: BTreeMap<Sym, BTreeSet<Sym>>,
+    /// User attributes: their member users, expanded.
+    user_attributes: BTreeMap<Sym, BTreeSet<Sym>>,
+    /// Each role's types (`roletype`), attributes expanded.
+    role_types: BTreeMap<Sym, BTreeSet<Sym>>,
+    /// Each user's roles (`userrole`), attributes expanded.
+    user_roles: BTreeMap<Sym, BTreeSet<Sym>>,
     /// Type aliases: their actual types.
     aliases: rustc_hash::FxHashMap<Sym, Sym>,
     /// Class permissions: (class, permissions) pairs.
@@ -524,6 +534,28 @@ impl Model {
             return t.contains(ty);
         }
         self.aliases.get(name).map_or(name, |a| &**a) == ty
+    }
+
+    /// Every role attribute with its member roles.
+    pub fn role_attributes(&self) -> &BTreeMap<Sym, BTreeSet<Sym>> {
+        &self.role_attributes
+    }
+
+    /// Every user attribute with its member users.
+    pub fn user_attributes(&self) -> &BTreeMap<Sym, BTreeSet<Sym>> {
+        &self.user_attributes
+    }
+
+    /// The types a role may hold (`roletype`, attributes on either side
+    /// expanded), as `seinfo -r ROLE -x` lists them.
+    pub fn types_of_role(&self, role: &str) -> BTreeSet<Sym> {
+        self.role_types.get(role).cloned().unwrap_or_default()
+    }
+
+    /// The roles a user may take (`userrole`, attributes on either side
+    /// expanded), as `seinfo -u USER -x` lists them.
+    pub fn roles_of_user(&self, user: &str) -> BTreeSet<Sym> {
+        self.user_roles.get(user).cloned().unwrap_or_default()
     }
 
     /// Every type attribute with its member types.
@@ -1681,6 +1713,7 @@ impl<'a> Resolver<'a> {
         for name in names {
             let mut visiting = BTreeSet::new();
             expand_attribute(
+                SymbolKind::Type,
                 &name,
                 &sets,
                 &mut done,
@@ -1691,6 +1724,7 @@ impl<'a> Resolver<'a> {
             );
         }
         model.attribute_types = done;
+        self.build_roles_and_users(&decls, &active, &full, &mut model);
 
         // Class permissions and class maps.
         let perms = class_perms(&self.items, &table);
@@ -1806,6 +1840,110 @@ impl<'a> Resolver<'a> {
 }
 
 impl Resolver<'_> {
+    /// Role and user attributes expanded, the types of each role
+    /// (`roletype`) and the roles of each user (`userrole`), attributes on
+    /// either side standing for their members.
+    fn build_roles_and_users(
+        &self,
+        decls: &[(SymbolKind, &Decl)],
+        active: &[&Item<'_>],
+        full: &dyn Fn(SymbolKind, &str, usize) -> Option<Sym>,
+        model: &mut Model,
+    ) {
+        let no_aliases = rustc_hash::FxHashMap::default();
+        let attributes = |kind: SymbolKind, decl: DeclKind, attr: DeclKind| {
+            let all: BTreeSet<Sym> = decls
+                .iter()
+                .filter(|(_, d)| d.kind == decl)
+                .map(|(_, d)| d.name.clone())
+                .collect();
+            let mut sets: BTreeMap<Sym, Vec<(&Term, usize)>> = decls
+                .iter()
+                .filter(|(_, d)| d.kind == attr)
+                .map(|(_, d)| (d.name.clone(), Vec::new()))
+                .collect();
+            for item in active {
+                let set = match item.stmt {
+                    Statement::RoleAttributeSet(s) if kind == SymbolKind::Role => {
+                        Some((&s.attribute, &s.expr))
+                    }
+                    Statement::UserAttributeSet(s) if kind == SymbolKind::User => {
+                        Some((&s.attribute, &s.expr))
+                    }
+                    _ => None,
+                };
+                if let Some((attribute, expr)) = set
+                    && let Some(a) = full(kind, attribute, item.ns)
+                {
+                    sets.entry(a).or_default().push((expr, item.ns));
+                }
+            }
+            let mut done = BTreeMap::new();
+            let names: Vec<Sym> = sets.keys().cloned().collect();
+            for name in names {
+                let mut visiting = BTreeSet::new();
+                expand_attribute(
+                    kind,
+                    &name,
+                    &sets,
+                    &mut done,
+                    &mut visiting,
+                    &all,
+                    &no_aliases,
+                    full,
+                );
+            }
+            done
+        };
+        model.role_attributes =
+            attributes(SymbolKind::Role, DeclKind::Role, DeclKind::RoleAttribute);
+        model.user_attributes =
+            attributes(SymbolKind::User, DeclKind::User, DeclKind::UserAttribute);
+        let members = |attrs: &BTreeMap<Sym, BTreeSet<Sym>>, name: Sym| -> BTreeSet<Sym> {
+            attrs.get(&name).cloned().unwrap_or_else(|| [name].into())
+        };
+        for item in active {
+            match item.stmt {
+                Statement::RoleType(r) => {
+                    let (Some(role), Some(ty)) = (
+                        full(SymbolKind::Role, &r.role, item.ns),
+                        full(SymbolKind::Type, &r.ty, item.ns),
+                    ) else {
+                        continue;
+                    };
+                    let types: BTreeSet<Sym> = match model.attribute_types.get(&ty) {
+                        Some(t) => t.clone(),
+                        None => [resolve_alias(&model.aliases, ty)].into(),
+                    };
+                    for role in members(&model.role_attributes, role) {
+                        model
+                            .role_types
+                            .entry(role)
+                            .or_default()
+                            .extend(types.iter().cloned());
+                    }
+                }
+                Statement::UserRole(u) => {
+                    let (Some(user), Some(role)) = (
+                        full(SymbolKind::User, &u.user, item.ns),
+                        full(SymbolKind::Role, &u.role, item.ns),
+                    ) else {
+                        continue;
+                    };
+                    let roles = members(&model.role_attributes, role);
+                    for user in members(&model.user_attributes, user) {
+                        model
+                            .user_roles
+                            .entry(user)
+                            .or_default()
+                            .extend(roles.iter().cloned());
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
     /// Type transitions, changes and members, and extended-permission
     /// rules, with their names resolved.
     fn build_type_and_xperm_rules(
@@ -2044,6 +2182,7 @@ type Lookup<'l> = dyn Fn(SymbolKind, &str, usize) -> Option<Sym> + 'l;
 
 #[allow(clippy::too_many_arguments)]
 fn expand_attribute(
+    kind: SymbolKind,
     name: &Sym,
     sets: &BTreeMap<Sym, Vec<(&Term, usize)>>,
     done: &mut BTreeMap<Sym, BTreeSet<Sym>>,
@@ -2062,11 +2201,11 @@ fn expand_attribute(
     let mut out = BTreeSet::new();
     for (expr, ns) in sets.get(name).map(Vec::as_slice).unwrap_or_default() {
         let mut leaf = |r: &Ref| -> BTreeSet<Sym> {
-            let Some(n) = full(SymbolKind::Type, r, *ns) else {
+            let Some(n) = full(kind, r, *ns) else {
                 return BTreeSet::new();
             };
             if sets.contains_key(&n) {
-                expand_attribute(&n, sets, done, visiting, all, aliases, full)
+                expand_attribute(kind, &n, sets, done, visiting, all, aliases, full)
             } else {
                 [aliases.get(&n).cloned().unwrap_or(n)].into()
             }
@@ -2265,7 +2404,8 @@ fn declares(s: &Statement) -> Vec<(SymbolKind, DeclKind, &Name)> {
         Statement::TypeAlias(_) => DeclKind::TypeAlias,
         Statement::Role(_) => DeclKind::Role,
         Statement::RoleAttribute(_) => DeclKind::RoleAttribute,
-        Statement::User(_) | Statement::UserAttribute(_) => DeclKind::User,
+        Statement::User(_) => DeclKind::User,
+        Statement::UserAttribute(_) => DeclKind::UserAttribute,
         Statement::Boolean(_) => DeclKind::Boolean,
         Statement::Tunable(_) => DeclKind::Tunable,
         Statement::Class(_) => DeclKind::Class,
