@@ -223,19 +223,61 @@ impl Label {
     }
 }
 
-/// A file's name and text, for rendering.
-#[derive(Clone, Copy, Debug)]
+/// A file's name and text, for rendering; it finds lines through an
+/// index it builds on first use, so rendering many diagnostics of one file
+/// does not count its lines again each time.
+#[derive(Clone, Debug)]
 pub struct SourceFile<'a> {
     /// As shown in `file:line:col`.
     pub name: &'a str,
     /// The text the spans point into.
     pub text: &'a str,
+    lines: std::sync::OnceLock<Vec<u32>>,
 }
 
 impl<'a> SourceFile<'a> {
     /// A file by name and text.
     pub fn new(name: &'a str, text: &'a str) -> SourceFile<'a> {
-        SourceFile { name, text }
+        SourceFile {
+            name,
+            text,
+            lines: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The 1-based line and column (in characters) of byte `offset`, as
+    /// parse errors count them (a CRLF pair is one line break, a lone CR
+    /// or LF one each).
+    pub fn locate(&self, offset: usize) -> (usize, usize) {
+        let text = self.text;
+        let lines = self.lines.get_or_init(|| {
+            let bytes = text.as_bytes();
+            // A line starts after each CR, and after each LF that does
+            // not follow a CR.
+            let mut starts = vec![0u32];
+            for (i, &b) in bytes.iter().enumerate() {
+                let brk = b == b'\r' || (b == b'\n' && (i == 0 || bytes[i - 1] != b'\r'));
+                if brk {
+                    starts.push((i + 1) as u32);
+                }
+            }
+            starts
+        });
+        let mut at = offset.min(text.len());
+        while !text.is_char_boundary(at) {
+            at -= 1;
+        }
+        let line = lines.partition_point(|&s| s as usize <= at);
+        let mut start = lines[line - 1] as usize;
+        // The LF of a CRLF belongs to the break, once passed.
+        if start < at
+            && text.as_bytes()[start] == b'\n'
+            && start > 0
+            && text.as_bytes()[start - 1] == b'\r'
+        {
+            start += 1;
+        }
+        (line, text[start..at].chars().count() + 1)
     }
 }
 
@@ -284,7 +326,7 @@ impl Diagnostic {
     /// The 1-based line and column (in characters) of the primary token.
     pub fn position(&self, files: &[SourceFile<'_>]) -> (usize, usize) {
         match files.get(self.primary.file) {
-            Some(f) => crate::error::locate(self.primary.resolve_span(f.text), f.text),
+            Some(f) => f.locate(self.primary.resolve_span(f.text).start as usize),
             None => (1, 1),
         }
     }
@@ -317,20 +359,27 @@ impl Diagnostic {
         let mut shown = false;
         for file in order {
             let Some(f) = files.get(file) else { continue };
-            let mut snippet = Snippet::source(f.text).path(f.name);
+            let mut labels: Vec<(AnnotationKind, Span, &str)> = Vec::new();
             if file == self.primary.file {
-                snippet = snippet.annotation(
-                    AnnotationKind::Primary
-                        .span(self.primary.resolve_span(f.text).range())
-                        .label(non_empty(&self.primary.text)),
-                );
+                let span = self.primary.resolve_span(f.text);
+                labels.push((AnnotationKind::Primary, span, &self.primary.text));
             }
             for r in self.related.iter().filter(|r| r.file == file) {
-                snippet = snippet.annotation(
-                    AnnotationKind::Context
-                        .span(r.resolve_span(f.text).range())
-                        .label(non_empty(&r.text)),
-                );
+                labels.push((AnnotationKind::Context, r.resolve_span(f.text), &r.text));
+            }
+            // Only the lines the labels are on (and those between) go to
+            // the renderer, which reads its whole source: a module's
+            // thousand warnings must not each read the whole file.
+            let lo = labels.iter().map(|l| l.1.start as usize).min().unwrap_or(0);
+            let hi = labels.iter().map(|l| l.1.end as usize).max().unwrap_or(0);
+            let start = f.text[..lo].rfind('\n').map_or(0, |i| i + 1);
+            let end = f.text[hi..].find('\n').map_or(f.text.len(), |i| hi + i);
+            let mut snippet = Snippet::source(&f.text[start..end])
+                .line_start(f.locate(start).0)
+                .path(f.name);
+            for (kind, span, text) in labels {
+                let range = span.start as usize - start..span.end as usize - start;
+                snippet = snippet.annotation(kind.span(range).label(non_empty(text)));
             }
             group = group.element(snippet);
             shown = true;
@@ -501,6 +550,20 @@ mod tests {
             Label::new(3, Span::DUMMY, Pointer::Keyword, ""),
         );
         assert_eq!(d.render(&[]), "<unknown>:1:1: error[E0201]: m");
+    }
+
+    #[test]
+    fn lines_are_counted_as_parse_errors_count_them() {
+        for text in ["a\nbc\r\nd\re\n\nfé g", "", "x", "\r\n\r\n", "ab\r"] {
+            let file = SourceFile::new("f", text);
+            for at in 0..=text.len() + 2 {
+                assert_eq!(
+                    file.locate(at),
+                    crate::error::locate(Span::new(at, at), text),
+                    "{text:?} at {at}"
+                );
+            }
+        }
     }
 
     #[test]

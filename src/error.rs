@@ -395,6 +395,18 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
 /// The 1-based line and column (in characters) where `span` starts in
 /// `src`, counted as parse errors count them.
 pub fn locate(span: Span, src: &str) -> (usize, usize) {
+    let start = floor_char_boundary(src, (span.start as usize).min(src.len()));
+    let prefix = &src.as_bytes()[..start];
+    // Without a carriage return, counting newlines is all (and fast:
+    // diagnostics of a large module locate thousands of places).
+    if !prefix.contains(&b'\r') {
+        let line = prefix.iter().filter(|&&b| b == b'\n').count() + 1;
+        let line_start = prefix
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        return (line, src[line_start..start].chars().count() + 1);
+    }
     let e = ParseError::new(ErrorKind::Invalid(String::new()), span, src, "");
     (e.line(), e.column())
 }
