@@ -339,6 +339,20 @@ fn leaf(cx: &Cx<'_, '_>, list: usize, first: usize, keyword: &str) -> DResult<St
             list_arg(cx, list, 2, "a category list, such as (c0 c1)")?;
             simple::<CategorySet>(cx, list)
         }
+        // A declaration spells its value out: secilc refuses a name here.
+        "level" => {
+            list_arg(cx, list, 2, "a level, such as (s0 (c0))")?;
+            simple::<LevelDecl>(cx, list)
+        }
+        "levelrange" => {
+            list_arg(
+                cx,
+                list,
+                2,
+                "a level range (LOW HIGH), such as ((s0) (s0 (c0)))",
+            )?;
+            simple::<LevelRangeDecl>(cx, list)
+        }
         "context" => {
             list_arg(cx, list, 2, "a context (USER ROLE TYPE RANGE)")?;
             simple::<ContextDecl>(cx, list)

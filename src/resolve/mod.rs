@@ -859,6 +859,27 @@ enum Found<'a> {
     Missing,
 }
 
+/// The statement that declares what an anonymous argument of `kind` is,
+/// for reading and checking it: `(level anonymous (s0 (c0)))`.
+fn anonymous_statement(kind: ParamKind, arg: &Value) -> Option<Result<Statement, String>> {
+    let text = value_text(arg);
+    let source = match kind {
+        ParamKind::Level => format!("(level anonymous {text})"),
+        ParamKind::LevelRange => format!("(levelrange anonymous {text})"),
+        ParamKind::CategorySet => format!("(categoryset anonymous {text})"),
+        ParamKind::IpAddr => format!(
+            "(ipaddr anonymous {})",
+            text.trim_start_matches('(').trim_end_matches(')')
+        ),
+        _ => return None,
+    };
+    Some(match crate::parse(&source) {
+        Ok(mut p) if p.statements.len() == 1 => Ok(p.statements.remove(0)),
+        Ok(_) => Err(format!("`{text}` is not one {}", kind.keyword())),
+        Err(e) => Err(e.message()),
+    })
+}
+
 /// A call waiting for every macro to be known.
 struct PendingCall<'a> {
     call: &'a Call,
@@ -894,7 +915,20 @@ fn bad_arguments(m: &Macro, call: &Call) -> Option<(String, Pointer)> {
             ParamKind::CategorySet
             | ParamKind::Level
             | ParamKind::LevelRange
-            | ParamKind::IpAddr => true,
+            | ParamKind::IpAddr => match anonymous_statement(param.kind, arg) {
+                Some(Err(why)) => {
+                    return Some((
+                        format!(
+                            "argument `{}` of `call {}` is not a {}: {why}",
+                            value_text(arg),
+                            call.name,
+                            param.kind.keyword()
+                        ),
+                        Pointer::Path(vec![2, k]),
+                    ));
+                }
+                _ => true,
+            },
             _ => false,
         };
         if !fits {
@@ -1534,9 +1568,12 @@ impl<'a> Resolver<'a> {
                 }
                 self.missing(item, &table, &decls, &perms, scratch)
             });
-            for (item, mut missing) in found {
+            let found = found.into_iter().map(|(item, mut missing)| {
                 missing.via = (*item.via).clone();
-                match item.opt {
+                (item.opt, missing)
+            });
+            for (opt, missing) in found {
+                match opt {
                     Some(o) => {
                         // Other failures in this pass are found against
                         // the same table; the next pass sees what this
@@ -1574,15 +1611,41 @@ impl<'a> Resolver<'a> {
         references(item.stmt, refs);
         refs.iter()
             .copied()
-            .find(|(kind, name)| matches!(self.find(table, *kind, name, item.ns), Found::Missing))
-            .map(|(kind, name)| {
-                Unresolved::new(
+            .find_map(|(kind, name)| {
+                let missing = match self.find(table, kind, name, item.ns) {
+                    Found::Missing => (kind, name.to_string()),
+                    // A level, range or category set written in the call:
+                    // its names are looked up where the call is, when the
+                    // macro uses it (as libsepol does).
+                    Found::Anonymous(arg, site) => {
+                        let param = match kind {
+                            SymbolKind::Level => ParamKind::Level,
+                            SymbolKind::LevelRange => ParamKind::LevelRange,
+                            SymbolKind::Category => ParamKind::CategorySet,
+                            _ => return None,
+                        };
+                        let Some(Ok(stmt)) = anonymous_statement(param, arg) else {
+                            return None;
+                        };
+                        let mut inner = Vec::new();
+                        references(&stmt, &mut inner);
+                        inner
+                            .into_iter()
+                            .find(|(k, n)| matches!(self.find(table, *k, n, site), Found::Missing))
+                            .map(|(k, n)| (k, n.to_string()))?
+                    }
+                    Found::Decl(_) => return None,
+                };
+                let mut u = Unresolved::new(
                     Code::Unresolved,
-                    name.to_string(),
-                    kind,
+                    missing.1,
+                    missing.0,
                     item.file,
                     item.stmt.span(),
-                )
+                );
+                // The caret goes under the name as the statement writes it.
+                u.pointer = Pointer::Atom(name.to_string());
+                Some(u)
             })
             .or_else(|| {
                 let this = self;
