@@ -39,6 +39,7 @@ pub mod builder;
 pub mod catalog;
 pub mod diagnostic;
 pub mod error;
+pub mod install;
 #[cfg(feature = "serde")]
 pub mod json;
 pub mod parse;

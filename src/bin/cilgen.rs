@@ -91,6 +91,62 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Install the virt-launcher module into a policy store, only if it
+    /// differs from the installed one; check it against the store's policy
+    /// first and verify the store afterwards
+    Install {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(flatten)]
+        module: EmitArgs,
+    },
+    /// Remove the module from the store
+    Remove {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Whether the module is installed, whether it is what `install` would
+    /// install, and its groups and options
+    Status {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(flatten)]
+        module: EmitArgs,
+    },
+}
+
+/// Which store, as `semodule -p ROOT -s STORE -X PRIORITY`.
+#[derive(Args)]
+struct StoreArgs {
+    /// Root the store lives under (`semodule -p`): a copy of a node's
+    /// `/var/lib/selinux` and `/etc/selinux`
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
+    /// The store's name
+    #[arg(long = "store", value_name = "NAME", default_value = "default")]
+    store: String,
+    /// The module's priority
+    #[arg(long, default_value_t = 400)]
+    priority: u16,
+    /// The module's name in the store
+    #[arg(
+        long = "module-name",
+        value_name = "NAME",
+        default_value = "virt_launcher"
+    )]
+    module_name: String,
+}
+
+impl StoreArgs {
+    fn store(&self) -> cilgen::install::Store {
+        let mut store = cilgen::install::Store::new()
+            .store(&self.store)
+            .priority(self.priority);
+        if let Some(root) = &self.root {
+            store = store.root(root);
+        }
+        store
+    }
 }
 
 #[derive(Args)]
@@ -153,6 +209,9 @@ fn main() -> ExitCode {
             json,
             &files,
         ),
+        Command::Install { store, module } => install(&store, &module),
+        Command::Remove { store } => remove(&store),
+        Command::Status { store, module } => status(&store, &module),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -177,6 +236,11 @@ fn groups(list: &str) -> Result<Vec<Group>, Failure> {
 }
 
 fn emit(args: &EmitArgs) -> Result<(), Failure> {
+    out(&module_text(args)?)
+}
+
+/// The module the emit options describe, as printed.
+fn module_text(args: &EmitArgs) -> Result<String, Failure> {
     let mut module = VirtLauncher::new();
     if let Some(only) = &args.only {
         module = module.only(groups(only)?);
@@ -194,8 +258,79 @@ fn emit(args: &EmitArgs) -> Result<(), Failure> {
     }
     module = module.portable(args.portable).narrow_proc(args.narrow_proc);
     let policy = module.generate().map_err(usage)?;
-    let text = policy.to_checked_string().map_err(usage)?;
-    out(&text)
+    policy.to_checked_string().map_err(usage)
+}
+
+fn install(store: &StoreArgs, module: &EmitArgs) -> Result<(), Failure> {
+    let text = module_text(module)?;
+    let name = &store.module_name;
+    match store.store().install(name, &text) {
+        Ok(cilgen::install::Outcome::Unchanged) => {
+            println!("{name}: already installed, unchanged");
+            Ok(())
+        }
+        Ok(cilgen::install::Outcome::Installed { rules_verified }) => {
+            println!(
+                "{name}: installed at priority {}; the rebuilt policy grants its {rules_verified} allow rules (class by class)",
+                store.priority
+            );
+            Ok(())
+        }
+        Err(e) => {
+            eprintln!("cilgen: {name}: {e}");
+            Err(Failure::Findings)
+        }
+    }
+}
+
+fn remove(store: &StoreArgs) -> Result<(), Failure> {
+    let name = &store.module_name;
+    match store.store().remove(name) {
+        Ok(true) => {
+            println!("{name}: removed");
+            Ok(())
+        }
+        Ok(false) => {
+            println!("{name}: not installed");
+            Ok(())
+        }
+        Err(e) => {
+            eprintln!("cilgen: {name}: {e}");
+            Err(Failure::Findings)
+        }
+    }
+}
+
+fn status(store: &StoreArgs, module: &EmitArgs) -> Result<(), Failure> {
+    let expected = module_text(module)?;
+    let name = &store.module_name;
+    let installed = store.store().installed(name).map_err(|e| {
+        eprintln!("cilgen: {name}: {e}");
+        Failure::Findings
+    })?;
+    let Some(text) = installed else {
+        println!("{name}: not installed at priority {}", store.priority);
+        return Err(Failure::Findings);
+    };
+    let same = text == expected;
+    println!(
+        "{name}: installed at priority {}, {}",
+        store.priority,
+        if same {
+            "the same as `install` would install"
+        } else {
+            "different from what `install` would install"
+        }
+    );
+    // The header the generator writes says what the module holds.
+    for line in text.lines().take_while(|l| l.starts_with(';')) {
+        for key in ["Generated by", "Rule groups:", "Domain:", "Options:"] {
+            if let Some(at) = line.find(key) {
+                println!("  {}", &line[at..]);
+            }
+        }
+    }
+    if same { Ok(()) } else { Err(Failure::Findings) }
 }
 
 fn scc(namespace: &str, without: &[String]) -> Result<(), Failure> {
