@@ -40,6 +40,16 @@ fn changed(a: &BTreeMap<PathBuf, Vec<u8>>, b: &BTreeMap<PathBuf, Vec<u8>>) -> Ve
         .collect()
 }
 
+/// The store under `root` holds exactly the files of `before`.
+fn assert_unchanged(root: &Path, before: &BTreeMap<PathBuf, Vec<u8>>) {
+    let differ = changed(&snapshot(root), before);
+    assert!(
+        differ.is_empty(),
+        "the store changed: {:?}",
+        &differ[..differ.len().min(10)]
+    );
+}
+
 /// Every file of the store and of its `etc/selinux`, by path.
 fn snapshot(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut out = BTreeMap::new();
@@ -125,12 +135,7 @@ fn a_module_semodule_refuses_leaves_the_store_byte_identical() {
         .install("redeclares", "(type kernel_t)\n")
         .unwrap_err();
     assert!(matches!(err, InstallError::Semodule(_)), "{err}");
-    let differ = changed(&snapshot(&root), &before);
-    assert!(
-        differ.is_empty(),
-        "the store changed: {:?}",
-        &differ[..differ.len().min(10)]
-    );
+    assert_unchanged(&root, &before);
 }
 
 #[test]
@@ -154,12 +159,7 @@ fn a_store_without_the_container_module_is_refused_by_name() {
         );
     }
     assert!(err.to_string().contains("--portable"), "{err}");
-    let differ = changed(&snapshot(&root), &before);
-    assert!(
-        differ.is_empty(),
-        "the store changed: {:?}",
-        &differ[..differ.len().min(10)]
-    );
+    assert_unchanged(&root, &before);
 }
 
 #[test]
@@ -179,10 +179,5 @@ fn a_read_only_store_is_reported_and_left_alone() {
     assert!(unmounted, "umount: {ulog}");
     let err = result.unwrap().unwrap_err();
     assert!(matches!(err, InstallError::Semodule(_)), "{err}");
-    let differ = changed(&snapshot(&root), &before);
-    assert!(
-        differ.is_empty(),
-        "the store changed: {:?}",
-        &differ[..differ.len().min(10)]
-    );
+    assert_unchanged(&root, &before);
 }

@@ -428,15 +428,26 @@ fn compare(files: &[PathBuf], label: &str, step: usize) {
     eprintln!("{label}: {} conditional triples agree", conditional.len());
 
     // Roles and users: each role's types and each user's roles.
-    let (roles, users) = roles_and_users(&bin);
+    let (roles, users) = assert_roles_and_users(&model, &bin);
     assert!(roles.len() >= 2 && !users.is_empty(), "{roles:?} {users:?}");
-    for (role, types) in &roles {
+    eprintln!(
+        "{label}: the types of {} roles and the roles of {} users agree",
+        roles.len(),
+        users.len()
+    );
+}
+
+/// Each role's types and each user's roles in the model equal seinfo's on
+/// the binary; returns seinfo's.
+fn assert_roles_and_users(model: &Model, bin: &Path) -> (Members, Members) {
+    let (roles, users) = roles_and_users(bin);
+    for (role, want) in &roles {
         let ours: BTreeSet<String> = model
             .types_of_role(role)
             .iter()
             .map(|t| t.to_string())
             .collect();
-        assert_eq!(&ours, types, "types of role {role}");
+        assert_eq!(&ours, want, "types of role {role}");
     }
     for (user, want) in &users {
         // seinfo does not list `object_r`, which every user has.
@@ -448,11 +459,7 @@ fn compare(files: &[PathBuf], label: &str, step: usize) {
             .collect();
         assert_eq!(&ours, want, "roles of user {user}");
     }
-    eprintln!(
-        "{label}: the types of {} roles and the roles of {} users agree",
-        roles.len(),
-        users.len()
-    );
+    (roles, users)
 }
 
 /// `seinfo -r -x` and `seinfo -u -x`: each role's types, each user's roles.
@@ -697,24 +704,7 @@ fn namespaces_inheritance_in_and_macros_resolve_as_secilc_does() {
     // four pairs with ioctl values.
     assert_eq!((type_pairs, xperm_pairs), (4, 4));
     // Roles and users through their attributes.
-    let (roles, users) = roles_and_users(&bin);
-    for (role, want) in &roles {
-        let ours: BTreeSet<String> = model
-            .types_of_role(role)
-            .iter()
-            .map(|t| t.to_string())
-            .collect();
-        assert_eq!(&ours, want, "types of role {role}");
-    }
-    for (user, want) in &users {
-        let ours: BTreeSet<String> = model
-            .roles_of_user(user)
-            .iter()
-            .filter(|r| &***r != "object_r")
-            .map(|r| r.to_string())
-            .collect();
-        assert_eq!(&ours, want, "roles of user {user}");
-    }
+    let (roles, users) = assert_roles_and_users(&model, &bin);
     assert_eq!(
         roles.get("ns2_r").map(BTreeSet::len),
         Some(1),
