@@ -35,6 +35,7 @@
 //! token it followed.
 
 pub mod ast;
+pub mod audit;
 pub mod builder;
 pub mod catalog;
 pub mod diagnostic;

@@ -33,10 +33,15 @@ pub fn manifest_dir() -> PathBuf {
 
 /// `*.cil` files of a folder, sorted.
 pub fn cil_files(dir: &Path) -> Vec<PathBuf> {
+    files_with_extension(dir, "cil")
+}
+
+/// The files of `dir` ending in `.EXT`, sorted.
+pub fn files_with_extension(dir: &Path, ext: &str) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "cil"))
+        .filter(|p| p.extension().is_some_and(|x| x == ext))
         .collect();
     files.sort();
     files
