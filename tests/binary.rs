@@ -164,3 +164,41 @@ fn query_finds_rules_through_attributes_with_their_place() {
     assert_eq!(json["rules"][0]["line"], 1);
     assert_eq!(json["permissions"]["file"], serde_json::json!(["read"]));
 }
+
+/// `cilgen audit` on a log: the groups with what grants each, as a table,
+/// JSON or a module of proposed rules; a malformed line is reported and
+/// skipped.
+#[test]
+fn audit_groups_denials_and_says_what_grants_them() {
+    let log = indoc! {r#"
+        type=AVC msg=audit(1.2:3): avc:  denied  { attach_queue } for  pid=1 comm="qemu-kvm" scontext=system_u:system_r:virt_launcher.process:s0 tcontext=system_u:system_r:virt_launcher.process:s0 tclass=tun_socket permissive=0
+        type=AVC msg=audit(1.2:4): avc:  denied  { attach_queue } for  pid=1 comm="qemu-kvm" scontext=system_u:system_r:virt_launcher.process:s0 tcontext=system_u:system_r:virt_launcher.process:s0 tclass=tun_socket permissive=1
+        type=AVC msg=audit(1.2:5): avc:  denied  { read }
+        type=AVC msg=audit(1.2:6): avc:  denied  { write } for  pid=1 comm="qemu-kvm" scontext=system_u:system_r:virt_launcher.process:s0 tcontext=system_u:object_r:etc_t:s0 tclass=file permissive=0
+    "#};
+    let (code, table, err) = cilgen(&["audit"], log);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("<stdin>:3: skipped:") || err.contains("-:3: skipped:"),
+        "{err}"
+    );
+    assert!(
+        table.contains("tun_socket { attach_queue }: 2 denial(s), 1 enforcing, 1 permissive"),
+        "{table}"
+    );
+    assert!(table.contains("rule group multiqueue"), "{table}");
+    assert!(table.contains("nothing grants it"), "{table}");
+    let (_, json, _) = cilgen(&["audit", "--format", "json"], log);
+    let rows: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(rows[0]["rule_groups"][0], "multiqueue", "{json}");
+    assert_eq!(rows[1]["count"], 1);
+    let (_, cil, _) = cilgen(&["audit", "--format", "cil"], log);
+    let module = cilgen::parse(&cil).unwrap();
+    assert!(
+        cil.contains("(allow virt_launcher.process etc_t (file (write)))"),
+        "{cil}"
+    );
+    assert_eq!(module.to_string(), cil);
+    let (code, _, err) = cilgen(&["audit", "--format", "yaml"], log);
+    assert_eq!(code, 2, "{err}");
+}

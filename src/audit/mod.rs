@@ -27,6 +27,9 @@
 
 use std::io::BufRead;
 
+mod explain;
+pub use explain::{Denials, Explanation, explain, group, propose, risk, rule_groups};
+
 /// What kind of SELinux record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]

@@ -100,6 +100,23 @@ enum Command {
         #[command(flatten)]
         module: EmitArgs,
     },
+    /// Group the SELinux denials of audit logs by (source, target, class)
+    /// and say what grants each: a rule group of the module, the node's
+    /// policy (and why the kernel refused anyway), or a proposed rule
+    Audit {
+        /// The node's policy (CIL files, e.g. `semodule --cil -E` of every
+        /// module): does it allow a denial, and why was it refused anyway
+        #[arg(long, value_name = "FILE")]
+        policy: Vec<PathBuf>,
+        /// table, json or cil (a module of the proposed rules)
+        #[arg(long, default_value = "table")]
+        format: String,
+        /// The launcher's domain, whose denials are matched to rule groups
+        #[arg(long, value_name = "TYPE", default_value = "virt_launcher.process")]
+        domain: String,
+        /// Audit logs (none, or `-`: standard input)
+        logs: Vec<PathBuf>,
+    },
     /// Remove the module from the store
     Remove {
         #[command(flatten)]
@@ -211,6 +228,12 @@ fn main() -> ExitCode {
         ),
         Command::Install { store, module } => install(&store, &module),
         Command::Remove { store } => remove(&store),
+        Command::Audit {
+            policy,
+            format,
+            domain,
+            logs,
+        } => audit(&policy, &format, &domain, &logs),
         Command::Status { store, module } => status(&store, &module),
     };
     match result {
@@ -281,6 +304,140 @@ fn install(store: &StoreArgs, module: &EmitArgs) -> Result<(), Failure> {
             Err(Failure::Findings)
         }
     }
+}
+
+fn audit(policy: &[PathBuf], format: &str, domain: &str, logs: &[PathBuf]) -> Result<(), Failure> {
+    use cilgen::audit::{Explanation, Reader, explain, group, propose, risk};
+    use std::io::BufRead;
+    if !matches!(format, "table" | "json" | "cil") {
+        return Err(usage(format!(
+            "unknown format `{format}`: table, json or cil"
+        )));
+    }
+    let (texts, policies, failed) = load(policy)?;
+    if failed {
+        return Err(Failure::Findings);
+    }
+    let model = (!policy.is_empty()).then(|| resolve(&inputs(&texts, &policies)));
+    // Each log streams: only the groups are kept.
+    let stdin = [PathBuf::from("-")];
+    let logs = if logs.is_empty() { &stdin[..] } else { logs };
+    let mut groups = Vec::new();
+    for log in logs {
+        let input: Box<dyn BufRead> = if log.as_os_str() == "-" {
+            Box::new(std::io::stdin().lock())
+        } else {
+            let file =
+                std::fs::File::open(log).map_err(|e| usage(format!("{}: {e}", display(log))))?;
+            Box::new(std::io::BufReader::new(file))
+        };
+        let name = display(log);
+        let reader = Reader::new(input).filter_map(|r| match r {
+            Ok(r) => Some(r),
+            Err(e) => {
+                eprintln!("{name}:{}: skipped: {}", e.line, e.reason);
+                None
+            }
+        });
+        groups.extend(group(reader));
+    }
+    // The same (source, target, class) across logs: one group.
+    let explained: Vec<_> = merge(groups)
+        .into_iter()
+        .map(|d| {
+            let e = explain(&d, domain, model.as_ref());
+            (d, e)
+        })
+        .collect();
+    for (d, _) in &explained {
+        for w in risk(d) {
+            eprintln!(
+                "cilgen: warning: {} {} {}: {w}",
+                d.source, d.target, d.class
+            );
+        }
+    }
+    let words = |e: &Explanation| match e {
+        Explanation::RuleGroups(g) => format!(
+            "rule group {}",
+            g.iter().map(|g| g.name()).collect::<Vec<_>>().join(", ")
+        ),
+        Explanation::AllowedYetDenied(why) => why.clone(),
+        Explanation::Missing => "nothing grants it: a rule is proposed (--format cil)".into(),
+        _ => String::new(),
+    };
+    match format {
+        "json" => {
+            let rows: Vec<_> = explained
+                .iter()
+                .map(|(d, e)| {
+                    serde_json::json!({
+                        "source": d.source, "target": d.target, "class": d.class,
+                        "permissions": d.permissions, "count": d.count,
+                        "enforcing": d.enforcing, "permissive": d.permissive,
+                        "comms": d.comms, "ioctls": d.ioctls, "lines": d.lines,
+                        "explanation": words(e),
+                        "rule_groups": match e {
+                            Explanation::RuleGroups(g) => g.iter().map(|g| g.name()).collect::<Vec<_>>(),
+                            _ => Vec::new(),
+                        },
+                        "warnings": risk(d),
+                    })
+                })
+                .collect();
+            out(&format!("{:#}\n", serde_json::json!(rows)))?;
+        }
+        "cil" => {
+            let module = propose(&explained, "audit");
+            out(&module.to_checked_string().map_err(usage)?)?;
+        }
+        _ => {
+            let mut text = String::new();
+            for (d, e) in &explained {
+                text.push_str(&format!(
+                    "{} {} {} {{ {} }}: {} denial(s), {} enforcing, {} permissive; comm {}\n    {}\n",
+                    d.source,
+                    d.target,
+                    d.class,
+                    d.permissions.iter().cloned().collect::<Vec<_>>().join(" "),
+                    d.count,
+                    d.enforcing,
+                    d.permissive,
+                    d.comms.iter().cloned().collect::<Vec<_>>().join(", "),
+                    words(e)
+                ));
+            }
+            out(&text)?;
+        }
+    }
+    if explained.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::Findings)
+    }
+}
+
+/// Groups of several logs merged by (source, target, class), in order.
+fn merge(groups: Vec<cilgen::audit::Denials>) -> Vec<cilgen::audit::Denials> {
+    let mut out: Vec<cilgen::audit::Denials> = Vec::new();
+    for g in groups {
+        match out
+            .iter_mut()
+            .find(|o| o.source == g.source && o.target == g.target && o.class == g.class)
+        {
+            Some(o) => {
+                o.permissions.extend(g.permissions);
+                o.count += g.count;
+                o.comms.extend(g.comms);
+                o.enforcing += g.enforcing;
+                o.permissive += g.permissive;
+                o.ioctls.extend(g.ioctls);
+                o.levels.extend(g.levels);
+            }
+            None => out.push(g),
+        }
+    }
+    out
 }
 
 fn remove(store: &StoreArgs) -> Result<(), Failure> {
