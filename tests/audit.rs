@@ -209,4 +209,42 @@ fn against_the_nodes_policy_attributes_and_constraints_explain() {
         panic!("{mcs:?}");
     };
     assert!(why.contains("MLS/MCS") && why.contains("s0:c1,c2"), "{why}");
+
+    // What nothing grants is proposed, and the proposal compiles against
+    // the policy it was meant for.
+    let missing = [
+        r#"type=AVC msg=audit(1.2:5): avc:  denied  { read } for  pid=1 comm="cat" scontext=system_u:system_r:container_t:s0:c1,c2 tcontext=system_u:object_r:shadow_t:s0 tclass=file permissive=0"#,
+        r#"type=AVC msg=audit(1.2:6): avc:  denied  { ioctl } for  pid=1 comm="qemu-kvm" ioctlcmd=0xaf01 scontext=system_u:system_r:container_t:s0:c1,c2 tcontext=system_u:object_r:device_t:s0 tclass=chr_file permissive=0"#,
+    ];
+    let explained: Vec<_> = group(missing.iter().map(|l| parse_line(l).unwrap().unwrap()))
+        .into_iter()
+        .map(|d| {
+            let e = explain(&d, "container_t", Some(&model));
+            (d, e)
+        })
+        .collect();
+    assert!(
+        explained.iter().all(|(_, e)| *e == Explanation::Missing),
+        "{explained:?}"
+    );
+    let proposal = cilgen::audit::propose(&explained, "proposal")
+        .to_checked_string()
+        .unwrap();
+    assert!(
+        proposal.contains("(allowx container_t device_t (ioctl chr_file (0xaf01)))"),
+        "{proposal}"
+    );
+    let work = common::temp_dir("audit-proposal");
+    let module = work.join("proposal.cil");
+    std::fs::write(&module, &proposal).unwrap();
+    let (ok, log) = common::run(
+        std::process::Command::new(common::tool("secilc"))
+            .arg("-N")
+            .arg("-o")
+            .arg(work.join("policy.bin"))
+            .args(["-f", "/dev/null"])
+            .args(&files)
+            .arg(&module),
+    );
+    assert!(ok, "secilc refuses the proposal:\n{proposal}\n{log}");
 }
