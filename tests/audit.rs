@@ -248,3 +248,55 @@ fn against_the_nodes_policy_attributes_and_constraints_explain() {
     );
     assert!(ok, "secilc refuses the proposal:\n{proposal}\n{log}");
 }
+
+/// A denial the policy dontaudits, and one of a permissive domain, are
+/// told apart from a missing rule.
+#[test]
+fn dontaudited_and_permissive_domain_denials_are_told_apart() {
+    use cilgen::audit::{Explanation, explain, group, propose};
+    use cilgen::resolve::{Input, resolve};
+    let policy = cilgen::parse(
+        "(class file (read write)) (classorder (file))
+         (type quiet_t) (type loud_t) (type etc_t)
+         (dontaudit quiet_t etc_t (file (read)))
+         (typepermissive loud_t)",
+    )
+    .unwrap();
+    let model = resolve(&[Input::new("p.cil", &policy)]);
+    let record = |s: &str, perm: &str, permissive: u8| {
+        format!(
+            "type=AVC msg=audit(1.2:3): avc:  denied  {{ {perm} }} for  pid=1 comm=\"x\" scontext=u:r:{s}:s0 tcontext=u:r:etc_t:s0 tclass=file permissive={permissive}"
+        )
+    };
+    let lines = [
+        record("quiet_t", "read", 0),
+        record("quiet_t", "write", 0),
+        record("loud_t", "read", 1),
+    ];
+    let groups = group(lines.iter().map(|l| parse_line(l).unwrap().unwrap()));
+    let explained: Vec<_> = groups
+        .into_iter()
+        .map(|d| {
+            let e = explain(&d, "virt_launcher.process", Some(&model));
+            (d, e)
+        })
+        .collect();
+    // read and write of quiet_t are one group: the dontaudit covers read
+    // only, so the group needs a rule.
+    assert_eq!(explained[0].1, Explanation::Missing);
+    assert_eq!(explained[1].1, Explanation::PermissiveDomain);
+    let only_read = group([parse_line(&lines[0]).unwrap().unwrap()]);
+    assert_eq!(
+        explain(&only_read[0], "virt_launcher.process", Some(&model)),
+        Explanation::Dontaudited
+    );
+    let text = propose(&explained, "p").to_string();
+    assert!(
+        text.contains("(allow loud_t etc_t (file (read)))"),
+        "{text}"
+    );
+    assert!(
+        text.contains("(allow quiet_t etc_t (file (read write)))"),
+        "{text}"
+    );
+}

@@ -88,6 +88,13 @@ pub enum Explanation {
     /// The policy grants every permission by type, yet the kernel refused:
     /// why, in words.
     AllowedYetDenied(String),
+    /// Nothing grants it, and the policy `dontaudit`s it: it is refused
+    /// silently in normal operation (the log shows it because dontaudit
+    /// rules are off, `semodule -DB`). No rule is proposed.
+    Dontaudited,
+    /// Nothing grants it, and the domain is permissive (`typepermissive`):
+    /// the access was logged and let through. A rule is proposed.
+    PermissiveDomain,
     /// Nothing grants it: a rule is proposed.
     Missing,
 }
@@ -209,6 +216,21 @@ pub fn explain(d: &Denials, domain: &str, model: Option<&Model>) -> Explanation 
             "the policy allows it only when the boolean condition `{cond}` is {branch}"
         ));
     }
+    if m.rules_covering(
+        crate::AvKind::DontAudit,
+        &d.source,
+        &d.target,
+        &d.class,
+        &d.permissions,
+    )
+    .next()
+    .is_some()
+    {
+        return Explanation::Dontaudited;
+    }
+    if m.is_permissive(&d.source) {
+        return Explanation::PermissiveDomain;
+    }
     Explanation::Missing
 }
 
@@ -223,7 +245,7 @@ pub fn propose(groups: &[(Denials, Explanation)], module: &str) -> crate::Policy
         "{module}: rules proposed by cilgen audit for denials nothing grants.\nRead each before installing it."
     )));
     for (d, e) in groups {
-        if *e != Explanation::Missing {
+        if !matches!(e, Explanation::Missing | Explanation::PermissiveDomain) {
             continue;
         }
         let (Ok(source), Ok(target), Ok(class)) =

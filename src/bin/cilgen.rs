@@ -357,14 +357,22 @@ fn audit(policy: &[PathBuf], format: &str, domain: &str, logs: &[PathBuf]) -> Re
             );
         }
     }
-    let words = |e: &Explanation| match e {
+    let words = |e: &Explanation| {
+        match e {
         Explanation::RuleGroups(g) => format!(
             "rule group {}",
             g.iter().map(|g| g.name()).collect::<Vec<_>>().join(", ")
         ),
         Explanation::AllowedYetDenied(why) => why.clone(),
         Explanation::Missing => "nothing grants it: a rule is proposed (--format cil)".into(),
+        Explanation::Dontaudited => {
+            "nothing grants it and the policy dontaudits it (seen with dontaudit rules off): no rule is proposed".into()
+        }
+        Explanation::PermissiveDomain => {
+            "nothing grants it; the domain is permissive, so it was let through: a rule is proposed (--format cil)".into()
+        }
         _ => String::new(),
+    }
     };
     match format {
         "json" => {

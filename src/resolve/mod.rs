@@ -479,6 +479,8 @@ pub struct Model {
     pub diagnostics: Vec<Unresolved>,
     /// Type attributes: their member types, expanded.
     attribute_types: BTreeMap<Sym, BTreeSet<Sym>>,
+    /// Permissive domains (`typepermissive`).
+    permissive: BTreeSet<Sym>,
     /// Role attributes: their member roles, expanded.
     role_attributes: BTreeMap<Sym, BTreeSet<Sym>>,
     /// User attributes: their member users, expanded.
@@ -614,6 +616,32 @@ impl Model {
 
     /// Whether a rule written on `rule_source` and `rule_target` applies
     /// to the pair of types `source` and `target`.
+    /// Whether `ty` is a permissive domain (`typepermissive`): its denials
+    /// are logged and let through.
+    pub fn is_permissive(&self, ty: &str) -> bool {
+        self.permissive.contains(ty)
+    }
+
+    /// The rules of `kind` (unconditional) that cover every permission of
+    /// `perms` for a pair of types in `class`.
+    pub fn rules_covering<'m>(
+        &'m self,
+        kind: AvKind,
+        source: &'m str,
+        target: &'m str,
+        class: &'m str,
+        perms: &'m BTreeSet<String>,
+    ) -> impl Iterator<Item = &'m Rule> + 'm {
+        self.rules.iter().filter(move |r| {
+            r.kind == kind
+                && r.condition.is_none()
+                && self.reaches(&r.source, &r.target, source, target)
+                && r.perms
+                    .iter()
+                    .any(|(c, p)| &**c == class && perms.iter().all(|x| p.contains(x)))
+        })
+    }
+
     fn reaches(
         &self,
         rule_source: &str,
@@ -1893,6 +1921,13 @@ impl<'a> Resolver<'a> {
             });
         }
         self.build_type_and_xperm_rules(&active, &full, &mut model);
+        for item in &active {
+            if let Statement::TypePermissive(t) = item.stmt
+                && let Some(ty) = full(SymbolKind::Type, &t.ty, item.ns)
+            {
+                model.permissive.insert(resolve_alias(&model.aliases, ty));
+            }
+        }
         model.optionals = self.optionals.clone();
         model.decls = decls
             .into_iter()
