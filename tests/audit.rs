@@ -300,3 +300,33 @@ fn dontaudited_and_permissive_domain_denials_are_told_apart() {
         "{text}"
     );
 }
+
+/// A corpus of record forms (`tests/golden/audit/variants.log`) and of
+/// malformed records (`malformed.log`): what each reads as, reviewed as
+/// golden files.
+#[test]
+fn the_record_corpora_read_as_their_golden_files() {
+    let dir = manifest_dir().join("tests/golden/audit");
+    for (log, want_ok) in [("variants", true), ("malformed", false)] {
+        let text = std::fs::read_to_string(dir.join(format!("{log}.log"))).unwrap();
+        let mut rendered = String::new();
+        for item in Reader::new(text.as_bytes()) {
+            match item {
+                Ok(r) => {
+                    assert!(want_ok, "{log}: line {} reads: {r:?}", r.line);
+                    rendered.push_str(&format!("{r:#?}\n"));
+                }
+                Err(e) => {
+                    assert!(!want_ok, "{log}: {e}");
+                    rendered.push_str(&format!("{e}\n"));
+                }
+            }
+        }
+        let lines = text.lines().count();
+        if !want_ok {
+            // Every line is reported, none read.
+            assert_eq!(rendered.lines().count(), lines, "{rendered}");
+        }
+        common::check_golden(&dir.join(format!("{log}.out")), &rendered).unwrap();
+    }
+}
