@@ -140,39 +140,59 @@ pub fn rule_groups(d: &Denials, domain: &str, model: Option<&Model>) -> Vec<Grou
         return Vec::new();
     }
     let mut out = Vec::new();
-    for g in Group::ALL {
-        let Some(template) = g.template() else {
-            continue;
-        };
-        let Ok(policy) = crate::parse(template) else {
-            continue;
-        };
+    for (g, rules) in template_rules() {
         let mut granted: BTreeSet<&str> = BTreeSet::new();
-        for s in policy.walk() {
-            let Statement::AvRule(r) = s else { continue };
-            if r.kind != crate::AvKind::Allow {
+        for (target, class, perms) in rules {
+            if *class != d.class {
                 continue;
             }
-            let ClassPerms::Anonymous { class, perms } = &r.classperms else {
-                continue;
-            };
-            if class.as_str() != d.class {
-                continue;
-            }
-            let target = r.target.as_str();
-            let reaches = match target {
+            let reaches = match target.as_str() {
                 "self" => d.source == d.target,
                 t => t == d.target || model.is_some_and(|m| m.matches(t, &d.target)),
             };
             if reaches {
-                granted.extend(perms.leaves().into_iter().map(|p| p.as_str()));
+                granted.extend(perms.iter().map(String::as_str));
             }
         }
         if d.permissions.iter().all(|p| granted.contains(p.as_str())) {
-            out.push(g);
+            out.push(*g);
         }
     }
     out
+}
+
+/// An allow rule of a template: target, class, permissions.
+type TemplateRule = (String, String, Vec<String>);
+
+/// Each compiled-in group's allow rules, read from its template once.
+fn template_rules() -> &'static [(Group, Vec<TemplateRule>)] {
+    static RULES: std::sync::OnceLock<Vec<(Group, Vec<TemplateRule>)>> = std::sync::OnceLock::new();
+    RULES.get_or_init(|| {
+        Group::ALL
+            .into_iter()
+            .filter_map(|g| {
+                let policy = crate::parse(g.template()?).ok()?;
+                let rules = policy
+                    .walk()
+                    .filter_map(|s| {
+                        let Statement::AvRule(r) = s else { return None };
+                        if r.kind != crate::AvKind::Allow {
+                            return None;
+                        }
+                        let ClassPerms::Anonymous { class, perms } = &r.classperms else {
+                            return None;
+                        };
+                        Some((
+                            r.target.to_string(),
+                            class.to_string(),
+                            perms.leaves().into_iter().map(|p| p.to_string()).collect(),
+                        ))
+                    })
+                    .collect();
+                Some((g, rules))
+            })
+            .collect()
+    })
 }
 
 /// Why a group of denials happened, against the node's policy when given.
