@@ -334,15 +334,12 @@ fn parse_record(line: &str, kind: Kind) -> Result<Record, String> {
 fn fields(text: &str) -> Result<Vec<(&str, &str, bool)>, String> {
     use nom::Parser;
     use nom::bytes::complete::{is_not, tag, take_till, take_while1};
-    use nom::character::complete::multispace0;
     use nom::sequence::delimited;
     let mut out = Vec::new();
     let mut rest = text;
     loop {
-        let (r, _) = multispace0::<&str, nom::error::Error<&str>>
-            .parse(rest)
-            .map_err(|e| e.to_string())?;
-        rest = r;
+        // Any whitespace, Unicode's included, separates fields.
+        rest = rest.trim_start();
         if rest.is_empty() {
             return Ok(out);
         }
@@ -350,14 +347,12 @@ fn fields(text: &str) -> Result<Vec<(&str, &str, bool)>, String> {
             take_while1(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-').parse(rest);
         let Ok((r, key)) = key_result else {
             // A word that is no field (such as `for`): skip it.
-            let skip = rest.find(char::is_whitespace).unwrap_or(rest.len());
-            rest = &rest[skip..];
+            rest = skip_word(rest);
             continue;
         };
         let eq: nom::IResult<&str, &str> = tag("=").parse(r);
         let Ok((r, _)) = eq else {
-            let skip = rest.find(char::is_whitespace).unwrap_or(rest.len());
-            rest = &rest[skip..];
+            rest = skip_word(rest);
             continue;
         };
         let quoted: nom::IResult<&str, &str> =
@@ -380,6 +375,17 @@ fn fields(text: &str) -> Result<Vec<(&str, &str, bool)>, String> {
             }
         }
     }
+}
+
+/// `text` after its first word (at least one character, so a field loop
+/// always moves on).
+fn skip_word(text: &str) -> &str {
+    let end = text
+        .char_indices()
+        .skip(1)
+        .find(|(_, c)| c.is_whitespace())
+        .map_or(text.len(), |(i, _)| i);
+    &text[end..]
 }
 
 /// An unquoted value the kernel hex-encoded (it holds a space, a quote or
@@ -506,6 +512,18 @@ mod tests {
         ] {
             let e = parse_line(bad).unwrap().unwrap_err();
             assert!(e.contains(why), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn any_whitespace_separates_fields_and_the_field_loop_ends() {
+        // A vertical tab and a no-break space, which `split_whitespace`
+        // knows and ASCII blanks do not (the fuzzer's find: it looped).
+        for sep in ["\u{b}", "\u{a0}", "\u{2028}", "\u{b}{"] {
+            let line = format!(
+                "type=AVC msg=audit(1.2:3): avc:  denied  {{ read }} for{sep}pid=1{sep}scontext=a:b:c tcontext=a:b:c tclass=file"
+            );
+            let _ = parse_line(&line);
         }
     }
 
