@@ -30,6 +30,11 @@ Options:
                      module loads without Fedora's container-selinux
   --narrow-proc      read /proc through proc_type minus proc_kcore_t and
                      proc_kmsg_t, passing the base policy's neverallow checks
+  --format FORMAT    cil (default): the module; spo: a SecurityProfilesOperator
+                     SelinuxProfile declaring NAME.process, and the daemon
+                     setting it needs; spo-raw: a RawSelinuxProfile with the
+                     rules for the domain given with --domain (YAML)
+  --name NAME        the SPO profile's name (default virt-launcher)
   --scc              print the kubevirt-controller SecurityContextConstraints
                      (JSON) instead of the module
   --namespace NS     namespace of the kubevirt-controller service account
@@ -49,6 +54,8 @@ struct Args {
     block: Option<Name>,
     portable: bool,
     narrow_proc: bool,
+    format: String,
+    name: String,
     scc: bool,
     namespace: String,
     without_caps: Vec<String>,
@@ -70,6 +77,8 @@ fn parse_args() -> Result<Option<Args>, String> {
         block: None,
         portable: false,
         narrow_proc: false,
+        format: "cil".into(),
+        name: "virt-launcher".into(),
         scc: false,
         namespace: "kubevirt".into(),
         without_caps: Vec::new(),
@@ -100,6 +109,14 @@ fn parse_args() -> Result<Option<Args>, String> {
             }
             "--portable" => args.portable = true,
             "--narrow-proc" => args.narrow_proc = true,
+            "--format" => {
+                let v = value("--format")?;
+                if !["cil", "spo", "spo-raw"].contains(&v.as_str()) {
+                    return Err(format!("--format: `{v}` is not cil, spo or spo-raw"));
+                }
+                args.format = v;
+            }
+            "--name" => args.name = value("--name")?,
             "--scc" => args.scc = true,
             "--namespace" => args.namespace = value("--namespace")?,
             "--without-capability" => args.without_caps.push(value("--without-capability")?),
@@ -109,10 +126,45 @@ fn parse_args() -> Result<Option<Args>, String> {
     if args.domain.is_some() && args.block.is_some() {
         return Err("--domain and --block exclude each other".into());
     }
+    if args.format != "cil" && args.block.is_some() {
+        return Err(
+            "--block names the CIL module's block; an SPO profile's block is its name: use --name"
+                .into(),
+        );
+    }
     Ok(Some(args))
 }
 
 fn build(args: &Args) -> Result<String, String> {
+    let module = options(args);
+    match args.format.as_str() {
+        "spo" | "spo-raw" => spo(args, &module),
+        // Checked printing: the text reads back as the module, or nothing
+        // is printed at all.
+        _ => {
+            let policy = module.generate().map_err(|e| e.to_string())?;
+            policy.to_checked_string().map_err(|e| e.to_string())
+        }
+    }
+}
+
+#[cfg(feature = "spo")]
+fn spo(args: &Args, module: &VirtLauncher) -> Result<String, String> {
+    use cilgen::virt_launcher::spo;
+    let manifests = if args.format == "spo" {
+        spo::selinux_profile(module, &args.name)
+    } else {
+        spo::raw_selinux_profile(module, &args.name)
+    };
+    manifests.map(|m| m.to_yaml()).map_err(|e| e.to_string())
+}
+
+#[cfg(not(feature = "spo"))]
+fn spo(_: &Args, _: &VirtLauncher) -> Result<String, String> {
+    Err("--format spo and spo-raw need the Cargo feature `spo`".into())
+}
+
+fn options(args: &Args) -> VirtLauncher {
     let mut module = VirtLauncher::new();
     if let Some(only) = &args.only {
         module = module.only(only.iter().copied());
@@ -126,11 +178,7 @@ fn build(args: &Args) -> Result<String, String> {
     if let Some(block) = &args.block {
         module = module.dedicated(block.clone());
     }
-    module = module.portable(args.portable).narrow_proc(args.narrow_proc);
-    // Checked printing: the text reads back as the module, or nothing is
-    // printed at all.
-    let policy = module.generate().map_err(|e| e.to_string())?;
-    policy.to_checked_string().map_err(|e| e.to_string())
+    module.portable(args.portable).narrow_proc(args.narrow_proc)
 }
 
 #[cfg(feature = "serde")]

@@ -50,6 +50,59 @@ fn emit_prints_the_module_and_refuses_bad_options() {
 }
 
 #[test]
+fn emit_writes_spo_manifests_and_refuses_what_spo_cannot_take() {
+    use cilgen::virt_launcher::{VirtLauncher, spo};
+    let (code, out, err) = cilgen(&["emit", "--format", "spo"], "");
+    assert_eq!(code, 0, "{err}");
+    let expected = spo::selinux_profile(&VirtLauncher::new(), "virt-launcher").unwrap();
+    assert_eq!(out, expected.to_yaml());
+    let (code, out, err) = cilgen(
+        &[
+            "emit",
+            "--format",
+            "spo-raw",
+            "--name",
+            "vl-extra",
+            "--domain",
+            "virt-launcher.process",
+            "--only",
+            "multiqueue",
+        ],
+        "",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("kind: RawSelinuxProfile\n"), "{out}");
+    assert!(
+        out.contains("(allow virt-launcher.process self (tun_socket"),
+        "{out}"
+    );
+    for (args, message) in [
+        (
+            &["emit", "--format", "spo-raw"][..],
+            "cannot declare a domain",
+        ),
+        (
+            &["emit", "--format", "spo", "--domain", "container_t"],
+            "declares its own domain",
+        ),
+        (
+            &["emit", "--format", "spo", "--name", "Virt"],
+            "cannot name",
+        ),
+        (&["emit", "--format", "spo", "--block", "vl"], "use --name"),
+        (
+            &["emit", "--format", "spo", "--narrow-proc"],
+            "--narrow-proc",
+        ),
+        (&["emit", "--format", "yaml"], "invalid value"),
+    ] {
+        let (code, out, err) = cilgen(args, "");
+        assert_eq!((code, out.as_str()), (2, ""), "{args:?}");
+        assert!(err.contains(message), "{args:?}: {err}");
+    }
+}
+
+#[test]
 fn fmt_checks_and_rewrites() {
     let dir = common::temp_dir("binary-fmt");
     let messy = file(&dir, "messy.cil", "(type  a )\n");

@@ -92,6 +92,10 @@ fn emit_rejects_bad_input_with_nothing_on_stdout() {
         &["--domain"],
         &["--domain", "container_t", "--portable"],
         &["--scc", "--namespace", "Not_A_Namespace"],
+        &["--format", "yaml"],
+        &["--format", "spo", "--block", "vl"],
+        &["--format", "spo-raw"],
+        &["--format", "spo", "--name", "virt_launcher"],
     ] {
         let (code, out, err) = run("emit", args, "");
         assert_eq!(code, 2, "{args:?}: {err}");

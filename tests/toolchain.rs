@@ -46,7 +46,7 @@ fn document_rules(group: Group) -> Vec<(&'static str, &'static str, &'static str
 }
 
 /// One permission granted: (target, class, permission), `self` normalized.
-type Grant = (String, String, String);
+use common::Grant;
 
 fn expected(groups: &[Group]) -> BTreeSet<Grant> {
     groups
@@ -120,47 +120,12 @@ impl Env {
             .collect()
     }
 
-    /// Unconditional allow rules whose source matches `regex` exactly (no
-    /// rules through attributes), by source.
     fn grants(&self, policy: &Path, regex: &str) -> BTreeMap<String, BTreeSet<Grant>> {
-        let (ok, log) = run(Command::new(&self.sesearch)
-            .args(["--allow", "-rs", "-ds", "-s", regex])
-            .arg(policy));
-        assert!(ok, "sesearch: {log}");
-        let mut out: BTreeMap<String, BTreeSet<Grant>> = BTreeMap::new();
-        for line in log
-            .lines()
-            .filter(|l| l.starts_with("allow ") && !l.contains("]:"))
-        {
-            let body = line.trim_end_matches(';').trim_end();
-            let mut words = body.split_whitespace().skip(1);
-            let source = words.next().unwrap().to_string();
-            let target_class = words.next().unwrap();
-            let (target, class) = target_class.split_once(':').unwrap();
-            let target = if target == source { "self" } else { target };
-            let entry = out.entry(source.clone()).or_default();
-            for perm in words.filter(|w| *w != "{" && *w != "}") {
-                entry.insert((target.to_string(), class.to_string(), perm.to_string()));
-            }
-        }
-        out
+        common::allow_grants(&self.sesearch, policy, regex)
     }
 
     fn attributes(&self, policy: &Path, ty: &str) -> BTreeSet<String> {
-        let (ok, log) = run(Command::new(&self.seinfo)
-            .arg(policy)
-            .args(["-t", ty, "-x"]));
-        assert!(ok, "seinfo: {log}");
-        let line = log
-            .lines()
-            .find(|l| l.trim_start().starts_with(&format!("type {ty}")))
-            .unwrap_or_else(|| panic!("seinfo does not list {ty}:\n{log}"));
-        line.trim()
-            .trim_end_matches(';')
-            .split(", ")
-            .skip(1)
-            .map(String::from)
-            .collect()
+        common::type_attributes(&self.seinfo, policy, ty)
     }
 }
 

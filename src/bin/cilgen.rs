@@ -30,8 +30,21 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Print the virt-launcher SELinux module (CIL) on standard output
-    Emit(EmitArgs),
+    /// Print the virt-launcher SELinux module (CIL), or its Security Profiles
+    /// Operator manifests (YAML), on standard output
+    Emit {
+        #[command(flatten)]
+        module: EmitArgs,
+        /// cil: the module; spo: a SelinuxProfile (declares NAME.process) and
+        /// the SecurityProfilesOperatorDaemon setting it needs; spo-raw: a
+        /// RawSelinuxProfile extending the domain given with --domain
+        #[arg(long, value_enum, default_value = "cil")]
+        format: EmitFormat,
+        /// The SPO profile's name (spo, spo-raw): pods of a SelinuxProfile run
+        /// as NAME.process
+        #[arg(long, value_name = "NAME", default_value = "virt-launcher")]
+        name: String,
+    },
     /// Print the kubevirt-controller SecurityContextConstraints (JSON)
     Scc {
         /// Namespace of the kubevirt-controller service account
@@ -166,6 +179,16 @@ impl StoreArgs {
     }
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum EmitFormat {
+    /// The CIL module
+    Cil,
+    /// SelinuxProfile and SecurityProfilesOperatorDaemon (YAML)
+    Spo,
+    /// RawSelinuxProfile (YAML)
+    SpoRaw,
+}
+
 #[derive(Args)]
 struct EmitArgs {
     /// Exactly these rule groups (comma-separated; `''` for the base group only)
@@ -198,7 +221,11 @@ enum Failure {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Emit(args) => emit(&args),
+        Command::Emit {
+            module,
+            format,
+            name,
+        } => emit(&module, format, &name),
         Command::Scc { namespace, without } => scc(&namespace, &without),
         Command::Fmt {
             check,
@@ -258,12 +285,31 @@ fn groups(list: &str) -> Result<Vec<Group>, Failure> {
         .collect()
 }
 
-fn emit(args: &EmitArgs) -> Result<(), Failure> {
-    out(&module_text(args)?)
+fn emit(args: &EmitArgs, format: EmitFormat, name: &str) -> Result<(), Failure> {
+    use cilgen::virt_launcher::spo;
+    let module = module_options(args)?;
+    match format {
+        EmitFormat::Cil => out(&module_text(args)?),
+        EmitFormat::Spo | EmitFormat::SpoRaw if args.block.is_some() => Err(usage(
+            "--block names the CIL module's block; an SPO profile's block is its name: use --name",
+        )),
+        EmitFormat::Spo => out(&spo::selinux_profile(&module, name)
+            .map_err(usage)?
+            .to_yaml()),
+        EmitFormat::SpoRaw => out(&spo::raw_selinux_profile(&module, name)
+            .map_err(usage)?
+            .to_yaml()),
+    }
 }
 
 /// The module the emit options describe, as printed.
 fn module_text(args: &EmitArgs) -> Result<String, Failure> {
+    let policy = module_options(args)?.generate().map_err(usage)?;
+    policy.to_checked_string().map_err(usage)
+}
+
+/// The module the emit options describe.
+fn module_options(args: &EmitArgs) -> Result<VirtLauncher, Failure> {
     let mut module = VirtLauncher::new();
     if let Some(only) = &args.only {
         module = module.only(groups(only)?);
@@ -279,9 +325,7 @@ fn module_text(args: &EmitArgs) -> Result<String, Failure> {
     if let Some(block) = &args.block {
         module = module.dedicated(Name::new(block).map_err(usage)?);
     }
-    module = module.portable(args.portable).narrow_proc(args.narrow_proc);
-    let policy = module.generate().map_err(usage)?;
-    policy.to_checked_string().map_err(usage)
+    Ok(module.portable(args.portable).narrow_proc(args.narrow_proc))
 }
 
 fn install(store: &StoreArgs, module: &EmitArgs) -> Result<(), Failure> {

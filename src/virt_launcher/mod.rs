@@ -25,6 +25,8 @@
 
 #[cfg(feature = "serde")]
 pub mod scc;
+#[cfg(feature = "spo")]
+pub mod spo;
 
 use std::collections::BTreeSet;
 use std::fmt;

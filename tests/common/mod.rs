@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -191,4 +192,54 @@ pub fn store_copy(root: &Path) {
         root.join("etc/selinux/semanage.conf"),
     )
     .unwrap();
+}
+
+/// An allow rule's (target, class, permission); `self` where the target
+/// is the source.
+pub type Grant = (String, String, String);
+
+/// Unconditional allow rules by source, of the sources `regex` matches
+/// exactly (`sesearch -ds`: not through their attributes). One sesearch
+/// call: each takes most of a second.
+pub fn allow_grants(
+    sesearch: &Path,
+    policy: &Path,
+    regex: &str,
+) -> BTreeMap<String, BTreeSet<Grant>> {
+    let (ok, log) = run(Command::new(sesearch)
+        .args(["--allow", "-rs", "-ds", "-s", regex])
+        .arg(policy));
+    assert!(ok, "sesearch: {log}");
+    let mut out: BTreeMap<String, BTreeSet<Grant>> = BTreeMap::new();
+    for line in log
+        .lines()
+        .filter(|l| l.starts_with("allow ") && !l.contains("]:"))
+    {
+        let body = line.trim_end_matches(';').trim_end();
+        let mut words = body.split_whitespace().skip(1);
+        let source = words.next().unwrap().to_string();
+        let (target, class) = words.next().unwrap().split_once(':').unwrap();
+        let target = if target == source { "self" } else { target };
+        let entry = out.entry(source.clone()).or_default();
+        for perm in words.filter(|w| *w != "{" && *w != "}") {
+            entry.insert((target.to_string(), class.to_string(), perm.to_string()));
+        }
+    }
+    out
+}
+
+/// The attributes of type `ty` (`seinfo -t TY -x`).
+pub fn type_attributes(seinfo: &Path, policy: &Path, ty: &str) -> BTreeSet<String> {
+    let (ok, log) = run(Command::new(seinfo).arg(policy).args(["-t", ty, "-x"]));
+    assert!(ok, "seinfo: {log}");
+    let line = log
+        .lines()
+        .find(|l| l.trim_start().starts_with(&format!("type {ty}")))
+        .unwrap_or_else(|| panic!("seinfo does not list {ty}:\n{log}"));
+    line.trim()
+        .trim_end_matches(';')
+        .split(", ")
+        .skip(1)
+        .map(String::from)
+        .collect()
 }
