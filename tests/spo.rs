@@ -624,3 +624,49 @@ fn what_spo_installs_compiles_and_grants_exactly_the_modules_rules() {
         );
     }
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Any valid name and any groups: the YAML reads back as the same
+        /// objects through the crate's types, and the raw profile's policy
+        /// passes SPO's check.
+        #[test]
+        fn manifests_round_trip(name in "[a-z]([a-z0-9-]{0,61}[a-z0-9])?", mask in 0u8..16) {
+            let groups: Vec<Group> = Group::OPTIONAL
+                .into_iter()
+                .enumerate()
+                .filter(|(i, g)| mask & (1 << i) != 0 && g.is_compiled_in())
+                .map(|(_, g)| g)
+                .collect();
+            let m = profile(&groups, &name);
+            let yaml = m.to_yaml();
+            let mut docs = serde_norway::Deserializer::from_str(&yaml);
+            let daemon = spo::SecurityProfilesOperatorDaemon::deserialize(docs.next().unwrap()).unwrap();
+            let back = spo::SelinuxProfile::deserialize(docs.next().unwrap()).unwrap();
+            prop_assert!(docs.next().is_none());
+            prop_assert_eq!(Some(daemon), m.daemon);
+            prop_assert_eq!(Profile::Selinux(back), m.profile);
+
+            let r = raw(&groups, "container_t", &name, mask % 2 == 0);
+            let yaml = r.to_yaml();
+            let back = spo::RawSelinuxProfile::deserialize(
+                serde_norway::Deserializer::from_str(&yaml).next().unwrap(),
+            )
+            .unwrap();
+            prop_assert!(spo::check_raw_policy(&back.spec.policy).is_ok());
+            prop_assert_eq!(Profile::Raw(back), r.profile);
+        }
+
+        /// Names and policies of any text: an answer, never a panic.
+        #[test]
+        fn checks_take_any_text(text in "\\PC*") {
+            let _ = spo::check_name(&text);
+            let _ = spo::check_raw_policy(&text);
+        }
+    }
+}
