@@ -441,19 +441,45 @@ pub enum PrintError {
     },
 }
 
-/// An error before rendering: what and where.
+/// An error before rendering: what and where. Boxed, so that the
+/// `DResult` every parsing step returns is as small as its value: an
+/// unboxed error made each `Result` 64 bytes, copied at every return.
 #[derive(Clone, Debug)]
-pub(crate) struct Diag {
+pub(crate) struct Diag(Box<DiagParts>);
+
+/// What a [`Diag`] holds.
+#[derive(Clone, Debug)]
+pub(crate) struct DiagParts {
     pub kind: ErrorKind,
     pub span: Span,
 }
 
 impl Diag {
+    #[cold]
     pub fn new(kind: impl Into<ErrorKind>, span: Span) -> Diag {
-        Diag {
+        Diag(Box::new(DiagParts {
             kind: kind.into(),
             span,
-        }
+        }))
+    }
+
+    /// The error and its place, taken out.
+    pub fn into_parts(self) -> (ErrorKind, Span) {
+        let DiagParts { kind, span } = *self.0;
+        (kind, span)
+    }
+}
+
+impl std::ops::Deref for Diag {
+    type Target = DiagParts;
+    fn deref(&self) -> &DiagParts {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Diag {
+    fn deref_mut(&mut self) -> &mut DiagParts {
+        &mut self.0
     }
 }
 

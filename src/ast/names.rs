@@ -5,7 +5,6 @@
 
 use std::fmt;
 use std::str::FromStr;
-use std::sync::Arc;
 
 use crate::error::NameError;
 
@@ -172,9 +171,10 @@ pub(crate) fn is_symbol_byte(b: u8) -> bool {
     CLASSES[b as usize] & SYMBOL != 0
 }
 
-/// The shared text of a name: one pointer wide, so AST nodes stay small, and
-/// shared between every occurrence of the same name in a parsed file.
-pub(crate) type Sym = Arc<Box<str>>;
+/// The shared text of a name: one pointer wide, so AST nodes stay small,
+/// one allocation (count and text together), and shared between every
+/// occurrence of the same name in a parsed file.
+pub(crate) type Sym = arcstr::ArcStr;
 
 macro_rules! string_newtype {
     ($(#[$doc:meta])* $ty:ident, $check:expr) => {
@@ -190,14 +190,14 @@ macro_rules! string_newtype {
                 let s = s.as_ref();
                 let check: fn(&str) -> Result<(), NameError> = $check;
                 check(s)?;
-                Ok($ty(Arc::new(s.into())))
+                Ok($ty(Sym::from(s)))
             }
 
             /// For the parser, after it has validated `s` itself.
             #[allow(dead_code)]
             pub(crate) fn new_unchecked(s: &str) -> $ty {
                 debug_assert!(($check as fn(&str) -> Result<(), NameError>)(s).is_ok(), "{s:?}");
-                $ty(Arc::new(s.into()))
+                $ty(Sym::from(s))
             }
 
             /// For the parser: an interned text it has validated.
@@ -213,7 +213,7 @@ macro_rules! string_newtype {
 
         impl fmt::Debug for $ty {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "{}({:?})", stringify!($ty), &**self.0)
+                write!(f, "{}({:?})", stringify!($ty), self.0.as_str())
             }
         }
 
@@ -253,19 +253,19 @@ macro_rules! string_newtype {
 
         impl From<$ty> for String {
             fn from(n: $ty) -> String {
-                String::from(&**n.0)
+                String::from(n.0.as_str())
             }
         }
 
         impl PartialEq<str> for $ty {
             fn eq(&self, other: &str) -> bool {
-                &**self.0 == other
+                self.0.as_str() == other
             }
         }
 
         impl PartialEq<&str> for $ty {
             fn eq(&self, other: &&str) -> bool {
-                &**self.0 == *other
+                self.0.as_str() == *other
             }
         }
     };
@@ -421,7 +421,7 @@ impl fmt::Display for QString {
 impl Ref {
     /// Whether this is the built-in target `self`.
     pub fn is_self(&self) -> bool {
-        &**self.0 == "self"
+        self.0.as_str() == "self"
     }
 
     /// The last dot-separated part: `process` for `virt_launcher.process`.

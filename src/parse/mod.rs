@@ -21,7 +21,7 @@ pub(crate) use statements::simple;
 use std::cell::RefCell;
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::ast::names::Sym;
 use crate::ast::{Comment, Expr, LineMark, Policy, QString, Statement};
@@ -100,8 +100,10 @@ impl ParseOptions {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get().min(8)),
             n => n,
         };
-        parse_policy(src, self.max_depth, threads)
-            .map_err(|d| ParseError::new(d.kind, d.span, src, &self.file_name))
+        parse_policy(src, self.max_depth, threads).map_err(|d| {
+            let (kind, span) = d.into_parts();
+            ParseError::new(kind, span, src, &self.file_name)
+        })
     }
 }
 
@@ -247,7 +249,7 @@ type Part = (Vec<Statement>, usize);
 fn parse_part(src: &str, max_depth: usize, start: usize, end: usize) -> DResult<Part> {
     let mut reader = Reader::new(src, max_depth)?.range(start, end);
     let mut nodes = Vec::new();
-    let names = RefCell::new(FxHashMap::default());
+    let names = RefCell::new(Interner::default());
     let perms = RefCell::new(FxHashMap::default());
     let mut statements = Vec::new();
     while let Some(top) = reader.next(&mut nodes)? {
@@ -310,14 +312,27 @@ pub(crate) struct Cx<'s, 'a> {
     pub src: &'a str,
     /// Every distinct name text shares one allocation across the file, and
     /// is validated once per kind of name.
-    pub names: &'s RefCell<FxHashMap<&'a str, (Sym, u8)>>,
+    pub names: &'s RefCell<Interner>,
     /// Permission lists by their source text: a repeated list is parsed once
     /// and shared.
     pub perms: &'s RefCell<FxHashMap<&'a str, Arc<Expr>>>,
 }
 
-/// The kinds of name a text has been validated as (bits of the interner's
-/// flags).
+/// Every distinct name text of a parse, shared, kept by how it was
+/// validated. A set holds only the shared text (one pointer per entry, the
+/// text itself is the key), so that a file of a million distinct names
+/// does not spend more on its interner than on its names.
+#[derive(Default)]
+pub(crate) struct Interner {
+    /// Valid as a declared name, so as a reference and a quoted string too.
+    idents: FxHashSet<Sym>,
+    /// Valid as a reference, and dotted (so not an identifier).
+    refs: FxHashSet<Sym>,
+    /// Valid as a quoted string.
+    strings: FxHashSet<Sym>,
+}
+
+/// The kinds of name a text can be validated as.
 #[derive(Clone, Copy)]
 pub(crate) enum Checked {
     Name = 1,
@@ -342,16 +357,29 @@ impl<'s, 'a> Cx<'s, 'a> {
     /// The shared text for `s`, validated as `kind` (once per text).
     pub fn intern(&self, s: &'a str, kind: Checked, i: usize) -> DResult<Sym> {
         let mut names = self.names.borrow_mut();
-        if let Some((sym, flags)) = names.get_mut(s) {
-            if *flags & kind as u8 == 0 {
-                check(s, kind).map_err(|e| self.name_error(e, i))?;
-                *flags |= kind as u8;
-            }
+        // An identifier is also a valid reference and quoted string.
+        if let Some(sym) = names.idents.get(s) {
+            return Ok(sym.clone());
+        }
+        let Interner {
+            idents,
+            refs,
+            strings,
+        } = &mut *names;
+        let other = match kind {
+            Checked::Name => None,
+            Checked::Ref if !s.contains('.') => None,
+            Checked::Ref => Some(refs),
+            Checked::QString => Some(strings),
+        };
+        if let Some(set) = &other
+            && let Some(sym) = set.get(s)
+        {
             return Ok(sym.clone());
         }
         check(s, kind).map_err(|e| self.name_error(e, i))?;
-        let sym: Sym = std::sync::Arc::new(s.into());
-        names.insert(s, (sym.clone(), kind as u8));
+        let sym = Sym::from(s);
+        other.unwrap_or(idents).insert(sym.clone());
         Ok(sym)
     }
 

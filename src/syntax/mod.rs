@@ -285,81 +285,102 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads one list starting at `self.pos` (a `(`) into `nodes`.
+    ///
+    /// The hot loop of the whole parser: it keeps the position in a local,
+    /// scans symbols and blanks with the byte-class table, and leaves the
+    /// rare tokens (strings, comments) to their own functions.
     fn list(&mut self, nodes: &mut Vec<Node>) -> DResult<()> {
         self.stack.clear();
         let b = self.src.as_bytes();
+        let depth_limit = self.max_depth.min(MAX_TREE_DEPTH);
+        let mut pos = self.pos;
         loop {
-            let Some(&c) = b.get(self.pos) else {
+            let Some(&c) = b.get(pos) else {
+                self.pos = pos;
                 let open = *self.stack.last().unwrap_or(&0);
                 let at = nodes[open].span.start as usize;
                 return Err(Diag::new(ErrorKind::Unclosed, Span::new(at, at + 1)));
             };
             match c {
-                b' ' | b'\t' | b'\n' | b'\r' => self.pos += 1,
+                b' ' | b'\t' | b'\n' | b'\r' => pos += 1,
                 b'(' => {
-                    if self.stack.len() >= self.max_depth {
-                        return Err(Diag::new(
-                            ErrorKind::TooDeep {
-                                limit: self.max_depth,
-                            },
-                            Span::new(self.pos, self.pos + 1),
-                        ));
-                    }
-                    if self.stack.len() >= MAX_TREE_DEPTH {
-                        return Err(Diag::new(
-                            ErrorKind::TreeTooDeep {
-                                limit: MAX_TREE_DEPTH,
-                            },
-                            Span::new(self.pos, self.pos + 1),
-                        ));
+                    if self.stack.len() >= depth_limit {
+                        return Err(self.too_deep(pos));
                     }
                     self.stack.push(nodes.len());
                     nodes.push(Node {
                         kind: Kind::List { end: 0 },
-                        span: Span::new(self.pos, self.pos + 1),
+                        span: Span::new(pos, pos + 1),
                     });
-                    self.pos += 1;
+                    pos += 1;
                 }
                 b')' => {
-                    self.pos += 1;
+                    pos += 1;
                     // The loop returns when its outermost list closes, so a
                     // list is always open here; an error beats a panic all
                     // the same.
                     let Some(open) = self.stack.pop() else {
                         return Err(Diag::new(
                             ErrorKind::UnmatchedClose,
-                            Span::new(self.pos - 1, self.pos),
+                            Span::new(pos - 1, pos),
                         ));
                     };
                     let end = nodes.len() as u32;
                     let node = &mut nodes[open];
                     node.kind = Kind::List { end };
-                    node.span.end = self.pos as u32;
+                    node.span.end = pos as u32;
                     if self.stack.is_empty() {
+                        self.pos = pos;
                         return Ok(());
                     }
                 }
                 b'"' => {
+                    self.pos = pos;
                     let (_, span) = self.quoted()?;
+                    pos = self.pos;
                     nodes.push(Node {
                         kind: Kind::Quoted,
                         span,
                     });
                 }
                 b';' => {
+                    self.pos = pos;
                     let (kind, _, span) = self.comment()?;
+                    pos = self.pos;
                     nodes.push(Node { kind, span });
                 }
                 _ if is_symbol_byte(c) => {
-                    let start = self.pos;
-                    self.pos += len_of(symbol(self.bytes()));
+                    let start = pos;
+                    pos += 1;
+                    while pos < b.len() && is_symbol_byte(b[pos]) {
+                        pos += 1;
+                    }
                     nodes.push(Node {
                         kind: Kind::Symbol,
-                        span: Span::new(start, self.pos),
+                        span: Span::new(start, pos),
                     });
                 }
-                _ => return Err(self.invalid_char(self.pos)),
+                _ => return Err(self.invalid_char(pos)),
             }
+        }
+    }
+
+    #[cold]
+    fn too_deep(&self, pos: usize) -> Diag {
+        if self.stack.len() >= self.max_depth {
+            Diag::new(
+                ErrorKind::TooDeep {
+                    limit: self.max_depth,
+                },
+                Span::new(pos, pos + 1),
+            )
+        } else {
+            Diag::new(
+                ErrorKind::TreeTooDeep {
+                    limit: MAX_TREE_DEPTH,
+                },
+                Span::new(pos, pos + 1),
+            )
         }
     }
 }
@@ -426,10 +447,10 @@ mod tests {
     use super::*;
 
     fn read_all(src: &str) -> Result<Vec<String>, ErrorKind> {
-        let mut r = Reader::new(src, 4096).map_err(|d| d.kind)?;
+        let mut r = Reader::new(src, 4096).map_err(|d| d.into_parts().0)?;
         let mut nodes = Vec::new();
         let mut out = Vec::new();
-        while let Some(top) = r.next(&mut nodes).map_err(|d| d.kind)? {
+        while let Some(top) = r.next(&mut nodes).map_err(|d| d.into_parts().0)? {
             out.push(match top {
                 Top::List => format!("list of {}", nodes.len()),
                 Top::Comment(t, _) => format!("comment {t}"),
