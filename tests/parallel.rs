@@ -123,3 +123,94 @@ fn line_marks_keep_their_pairing_across_the_whole_file() {
     assert!(one.is_ok());
     assert_same(&one, &many);
 }
+
+/// One container holding about 3 MB of statements, with comments before it
+/// and in its body.
+fn one_container(keyword: &str) -> String {
+    let mut s = format!("; before\n({keyword} outer ; after the name\n");
+    for i in 0..40_000 {
+        s.push_str(&format!(
+            "    (allow t{i} self (file (read write getattr)))\n"
+        ));
+        if i % 10_000 == 0 {
+            s.push_str("    ; a comment of the body\n");
+        }
+    }
+    s.push_str(")\n");
+    s
+}
+
+#[test]
+fn one_container_parses_the_same_on_several_threads() {
+    for keyword in ["block", "optional"] {
+        let src = one_container(keyword);
+        let (one, many) = both(&src);
+        assert_eq!(one.as_ref().unwrap().statements.len(), 2, "{keyword}");
+        assert_same(&one, &many);
+    }
+    // A comment in the header, a comment after the container, and a
+    // container that closes before the file's last `)`: the other
+    // strategies, the same tree.
+    for src in [
+        one_container("block").replacen("(block outer", "(block ; in the header\n outer", 1),
+        format!("{}; after\n", one_container("block")),
+        one_container("block").replacen(
+            "    (allow t20000 ",
+            ")\n(block second\n    (allow t20000 ",
+            1,
+        ),
+    ] {
+        let (one, many) = both(&src);
+        assert!(one.is_ok(), "{one:?}");
+        assert_same(&one, &many);
+    }
+}
+
+#[test]
+fn one_container_reports_the_same_first_error() {
+    let src = one_container("block");
+    for (from, to, message) in [
+        ("(allow t30000 ", "(alow t30000 ", "unknown keyword `alow`"),
+        ("(allow t30000 ", "stray (allow t30000 ", "a statement"),
+        ("(allow t5 self", "(allow t5", "`allow` expects"),
+        (
+            "(allow t39999 ",
+            "(block inner (allow t39999 ",
+            "never closed",
+        ),
+    ] {
+        let bad = src.replacen(from, to, 1);
+        let (one, many) = both(&bad);
+        let err = one.as_ref().unwrap_err();
+        assert!(err.contains(message), "{to}: {err}");
+        assert_eq!(one, many, "{to}");
+    }
+    // An optional's body may not declare a block, whichever part holds it.
+    let bad = one_container("optional").replacen("(allow t30000 ", "(block b) (allow t30000 ", 1);
+    let (one, many) = both(&bad);
+    assert!(one.as_ref().unwrap_err().contains("optional"), "{one:?}");
+    assert_eq!(one, many);
+}
+
+#[test]
+fn one_container_counts_its_own_parenthesis_against_the_depth_limit() {
+    let src = one_container("block");
+    // A statement nested 8 lists deep inside the block is 9 deep in all.
+    let deep = src.replacen(
+        "(allow t30000 self (file (read write getattr)))",
+        "(optional a (optional b (optional c (optional d (optional e (allow t30000 self (file (read))))))))",
+        1,
+    );
+    for limit in [8, 9] {
+        let options = |threads| {
+            ParseOptions::new()
+                .max_depth(limit)
+                .threads(threads)
+                .parse(&deep)
+                .map_err(|e| e.to_string())
+        };
+        let (one, many) = (options(1), options(4));
+        assert_eq!(one.is_ok(), limit == 9, "limit {limit}: {one:?}");
+        assert_same(&one, &many);
+    }
+}

@@ -1,6 +1,6 @@
 //! Inputs of 1 MiB and more, built around the fuzz input (non-ASCII
-//! included): several threads give the same tree, the same spans and the
-//! same first error as one.
+//! included), at the top level or inside one container: several threads
+//! give the same tree, the same spans and the same first error as one.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -31,13 +31,18 @@ fn spans(p: &Policy) -> Vec<(u32, u32)> {
 fuzz_target!(|data: &[u8]| {
     let (&mode, rest) = data.split_first().unwrap_or((&0, &[]));
     let piece = String::from_utf8_lossy(rest);
-    // The input in the middle, where the split points fall, or as the
-    // repeated body of the whole file.
-    let text = if mode % 2 == 0 || piece.trim().is_empty() {
-        format!("{}{}\n{}", filler(), piece, filler())
-    } else {
-        let copies = (1 << 20) / (piece.len() + 1) + 1;
-        format!("{piece}\n").repeat(copies)
+    // The input in the middle, where the split points fall, as the
+    // repeated body of the whole file, or in the middle of one container's
+    // body (which is split inside).
+    let text = match mode % 4 {
+        _ if piece.trim().is_empty() => format!("{}{}\n{}", filler(), piece, filler()),
+        0 => format!("{}{}\n{}", filler(), piece, filler()),
+        1 => {
+            let copies = (1 << 20) / (piece.len() + 1) + 1;
+            format!("{piece}\n").repeat(copies)
+        }
+        2 => format!("(block outer\n{}{}\n{})\n", filler(), piece, filler()),
+        _ => format!("; c\n(optional outer\n{}{}\n{})\n", filler(), piece, filler()),
     };
     {
         let one = ParseOptions::new().threads(1).parse(&text);

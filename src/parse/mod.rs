@@ -138,14 +138,123 @@ fn parse_policy(src: &str, max_depth: usize, threads: usize) -> DResult<Policy> 
     let parts = threads.min(src.len() / PARALLEL_MIN_PART);
     // Line marks pair up across statements, so a file with any is read in
     // one piece.
-    if parts > 1
-        && !src.contains(";;*")
-        && let Some(policy) = parse_parallel(src, max_depth, parts)?
-    {
-        return Ok(policy);
+    if parts > 1 && !src.contains(";;*") {
+        if let Some(policy) = parse_container_parallel(src, max_depth, parts) {
+            return Ok(policy);
+        }
+        if let Some(policy) = parse_parallel(src, max_depth, parts)? {
+            return Ok(policy);
+        }
     }
-    let (statements, _) = parse_part(src, max_depth, 0, src.len())?;
+    let (statements, _) = parse_part(src, max_depth, 0, src.len(), Nesting::default(), 0)?;
     Ok(Policy { statements })
+}
+
+/// A file that is one `block` or `optional` (comments before it aside):
+/// its body is split between its statements near equal shares and the
+/// parts are read on scoped threads, each as a run of statements inside
+/// the container. `None` (the other strategies follow) when the file does
+/// not start with such a container and end with its `)`, when the header
+/// holds anything but the keyword and the name, or when any part fails or
+/// does not end where the next begins: a container that closes before the
+/// file's last `)` leaves a part with an unmatched `)`, and the sequential
+/// parse then reports the same first error as always.
+fn parse_container_parallel(src: &str, max_depth: usize, parts: usize) -> Option<Policy> {
+    let b = src.as_bytes();
+    let mut open = 0;
+    loop {
+        match b.get(open)? {
+            b' ' | b'\t' | b'\n' | b'\r' => open += 1,
+            b';' => {
+                open += b[open..]
+                    .iter()
+                    .position(|&c| c == b'\n' || c == b'\r')
+                    .unwrap_or(b.len() - open)
+            }
+            b'(' => break,
+            _ => return None,
+        }
+    }
+    let close = src
+        .trim_end_matches([' ', '\t', '\n', '\r'])
+        .len()
+        .checked_sub(1)?;
+    if close <= open || b[close] != b')' {
+        return None;
+    }
+    let skip_space = |mut p: usize| {
+        while p < close && matches!(b[p], b' ' | b'\t' | b'\n' | b'\r') {
+            p += 1;
+        }
+        p
+    };
+    let symbol = |p: usize| {
+        let mut e = p;
+        while e < close && crate::ast::names::is_symbol_byte(b[e]) {
+            e += 1;
+        }
+        (e > p).then_some(e)
+    };
+    let keyword_start = skip_space(open + 1);
+    let keyword_end = symbol(keyword_start)?;
+    let nest = match &src[keyword_start..keyword_end] {
+        "block" => Nesting::default(),
+        "optional" => Nesting {
+            in_optional: true,
+            ..Nesting::default()
+        },
+        _ => return None,
+    };
+    let name_start = skip_space(keyword_end);
+    let name_end = symbol(name_start)?;
+    let name = crate::ast::Name::new(&src[name_start..name_end]).ok()?;
+    // The body: from after the name (a comment there is the body's) to the
+    // closing parenthesis.
+    let mut bounds = split_points(b, name_end, close, parts, false);
+    bounds.push(close);
+    bounds.dedup();
+    if bounds.len() < 3 {
+        return None;
+    }
+    let results: Vec<DResult<Part>> = std::thread::scope(|scope| {
+        let mut handles = Vec::new();
+        for w in bounds.windows(2) {
+            let (start, end) = (w[0], w[1]);
+            let handle = std::thread::Builder::new()
+                .spawn_scoped(scope, move || {
+                    parse_part(src, max_depth, start, end, nest, 1)
+                })
+                .ok()?;
+            handles.push(handle);
+        }
+        Some(
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect(),
+        )
+    })?;
+    let mut body = Vec::new();
+    for (result, window) in results.into_iter().zip(bounds.windows(2)) {
+        let (part, stopped) = result.ok()?;
+        if stopped != window[1] {
+            return None;
+        }
+        if body.is_empty() {
+            body = part;
+        } else {
+            body.extend(part);
+        }
+    }
+    let span = Span::new(open, close + 1);
+    let container = if nest.in_optional {
+        Statement::from(crate::ast::Optional { name, body, span })
+    } else {
+        Statement::from(crate::ast::Block { name, body, span })
+    };
+    let (mut statements, _) = parse_part(src, max_depth, 0, open, Nesting::default(), 0).ok()?;
+    statements.push(container);
+    Some(Policy { statements })
 }
 
 /// Splits `src` between top-level statements near equal shares and parses
@@ -155,7 +264,7 @@ fn parse_policy(src: &str, max_depth: usize, threads: usize) -> DResult<Policy> 
 /// next part's start and `None` asks for a sequential parse. Of several
 /// errors, the first in the file wins.
 fn parse_parallel(src: &str, max_depth: usize, parts: usize) -> DResult<Option<Policy>> {
-    let mut bounds = split_points(src.as_bytes(), parts);
+    let mut bounds = split_points(src.as_bytes(), 0, src.len(), parts, true);
     bounds.push(src.len());
     bounds.dedup();
     if bounds.len() < 3 {
@@ -167,7 +276,9 @@ fn parse_parallel(src: &str, max_depth: usize, parts: usize) -> DResult<Option<P
             let (start, end) = (w[0], w[1]);
             // A thread that cannot be started means a sequential parse.
             let handle = std::thread::Builder::new()
-                .spawn_scoped(scope, move || parse_part(src, max_depth, start, end))
+                .spawn_scoped(scope, move || {
+                    parse_part(src, max_depth, start, end, Nesting::default(), 0)
+                })
                 .ok()?;
             handles.push(handle);
         }
@@ -196,38 +307,49 @@ fn parse_parallel(src: &str, max_depth: usize, parts: usize) -> DResult<Option<P
     Ok(Some(Policy { statements }))
 }
 
-/// Where to split `src` into `parts` shares: offsets of lines that start
-/// with `(` at nesting depth 0, the first at or after each share's nominal
-/// start, after a leading 0. Fewer than `parts` when the file has fewer
-/// top-level statements past those points: a file that is one container
-/// has none, and is parsed on one thread without a wasted attempt.
+/// Where to split `src[start..end]` into `parts` shares: offsets of `(`
+/// at nesting depth 0 (relative to `start`), the first at or after each
+/// share's nominal start, after a leading `start`; with `line_start`, only
+/// a `(` that begins a line. Fewer than `parts` when the range has fewer
+/// statements past those points: a file that is one container has none,
+/// and is parsed on one thread without a wasted attempt.
 ///
 /// The scan skips comments and quoted strings as the lexer reads them; it
 /// works on bytes, since a share's nominal start can fall inside a
 /// multi-byte character, and every byte it splits before is ASCII.
-fn split_points(src: &[u8], parts: usize) -> Vec<usize> {
-    let mut bounds = vec![0];
-    let target = |k: usize| src.len() / parts * k;
+fn split_points(
+    src: &[u8],
+    start: usize,
+    end: usize,
+    parts: usize,
+    line_start: bool,
+) -> Vec<usize> {
+    let mut bounds = vec![start];
+    let target = |k: usize| start + (end - start) / parts * k;
     let mut next = 1;
     let mut depth = 0usize;
-    let mut i = 0;
-    while i < src.len() && next < parts {
+    let mut i = start;
+    while i < end && next < parts {
         match src[i] {
             b';' => {
-                i += src[i..]
+                i += src[i..end]
                     .iter()
                     .position(|&b| b == b'\n' || b == b'\r')
-                    .unwrap_or(src.len() - i);
+                    .unwrap_or(end - i);
                 continue;
             }
             b'"' => {
-                i += 1 + src[i + 1..]
+                i += 1 + src[i + 1..end]
                     .iter()
                     .position(|&b| matches!(b, b'"' | b'\n' | b'\r'))
-                    .unwrap_or(src.len() - i - 1);
+                    .unwrap_or(end - i - 1);
             }
             b'(' => {
-                if depth == 0 && i >= target(next) && i > 0 && src[i - 1] == b'\n' {
+                if depth == 0
+                    && i >= target(next)
+                    && i > start
+                    && (!line_start || src[i - 1] == b'\n')
+                {
                     bounds.push(i);
                     next += 1;
                 }
@@ -244,10 +366,18 @@ fn split_points(src: &[u8], parts: usize) -> Vec<usize> {
 /// The statements of one part of a file and where reading it stopped.
 type Part = (Vec<Statement>, usize);
 
-/// Parses the top-level forms that start in `start..end`; returns them and
-/// where reading stopped.
-fn parse_part(src: &str, max_depth: usize, start: usize, end: usize) -> DResult<Part> {
-    let mut reader = Reader::new(src, max_depth)?.range(start, end);
+/// Parses the forms that start in `start..end`, each a statement inside
+/// `depth` enclosing lists nested as `nest` says; returns them and where
+/// reading stopped.
+fn parse_part(
+    src: &str,
+    max_depth: usize,
+    start: usize,
+    end: usize,
+    nest: Nesting,
+    depth: usize,
+) -> DResult<Part> {
+    let mut reader = Reader::new(src, max_depth)?.range(start, end).nested(depth);
     let mut nodes = Vec::new();
     let names = RefCell::new(Interner::default());
     let perms = RefCell::new(FxHashMap::default());
@@ -261,7 +391,7 @@ fn parse_part(src: &str, max_depth: usize, start: usize, end: usize) -> DResult<
                     names: &names,
                     perms: &perms,
                 };
-                statements::statement_into(&cx, 0, Nesting::default(), &mut statements)?;
+                statements::statement_into(&cx, 0, nest, &mut statements)?;
                 // One huge form (a booleanif of tens of thousands of rules)
                 // must not keep its arena for the rest of the file.
                 if nodes.capacity() > 1 << 16 {
@@ -650,7 +780,8 @@ mod tests {
         let parallel = parse_parallel(&src, DEFAULT_MAX_DEPTH, 3)
             .unwrap()
             .expect("split points between top-level statements align");
-        let (sequential, stopped) = parse_part(&src, DEFAULT_MAX_DEPTH, 0, src.len()).unwrap();
+        let (sequential, stopped) =
+            parse_part(&src, DEFAULT_MAX_DEPTH, 0, src.len(), Nesting::default(), 0).unwrap();
         assert_eq!(stopped, src.len());
         assert_eq!(parallel.statements, sequential);
     }
@@ -683,7 +814,7 @@ mod tests {
             src.push_str(&format!("(allow t{i} self (file (read write)))\n"));
         }
         src.push_str(")\n");
-        assert_eq!(split_points(src.as_bytes(), 2), [0]);
+        assert_eq!(split_points(src.as_bytes(), 0, src.len(), 2, true), [0]);
         assert!(
             parse_parallel(&src, DEFAULT_MAX_DEPTH, 2)
                 .unwrap()
@@ -696,8 +827,9 @@ mod tests {
         let src = b"(a)\n; (x\n(b \"(\")\n(c)\n(d)\n";
         // Shares of 6 bytes: `(b` at 9, `(c` at 17, `(d` at 21; the `(` of
         // the comment and of the string do not count.
-        assert_eq!(split_points(src, 4), [0, 9, 17, 21]);
-        assert_eq!(split_points(b"(a (b\n(c)\n(d)))\n(e)\n", 2), [0, 16]);
+        assert_eq!(split_points(src, 0, src.len(), 4, true), [0, 9, 17, 21]);
+        let src = b"(a (b\n(c)\n(d)))\n(e)\n";
+        assert_eq!(split_points(src, 0, src.len(), 2, true), [0, 16]);
     }
 
     #[test]
@@ -726,6 +858,34 @@ mod tests {
             crate::parse("(call m (;)\n)\n)\n").unwrap().to_string(),
             "(call m ;)\n    )\n"
         );
+    }
+
+    #[test]
+    fn one_container_is_split_inside_and_other_shapes_are_not() {
+        let body: String = (0..60_000)
+            .map(|i| format!("    (allow t{i} self (file (read write)))\n"))
+            .collect();
+        for keyword in ["block", "optional"] {
+            let src = format!("; c\n({keyword} outer ; body\n{body})\n");
+            let split = parse_container_parallel(&src, DEFAULT_MAX_DEPTH, 2)
+                .unwrap_or_else(|| panic!("{keyword} is not split"));
+            let (sequential, _) =
+                parse_part(&src, DEFAULT_MAX_DEPTH, 0, src.len(), Nesting::default(), 0).unwrap();
+            assert_eq!(split.statements, sequential);
+        }
+        for src in [
+            format!("(block ; header\n outer\n{body})\n"),
+            format!("(block outer\n{body}); after\n"),
+            format!("(macro m ()\n{body})\n"),
+            format!("(type a)\n(block outer\n{body})\n"),
+            format!("(block outer\n{body}\n(type a))\n").replacen(
+                "(allow t30000",
+                ")(block b (allow t30000",
+                1,
+            ),
+        ] {
+            assert!(parse_container_parallel(&src, DEFAULT_MAX_DEPTH, 2).is_none());
+        }
     }
 
     #[test]

@@ -97,6 +97,9 @@ pub(crate) struct Reader<'a> {
     /// to its end).
     end: usize,
     max_depth: usize,
+    /// How many lists enclose the forms read (for a container's body read
+    /// on its own), counted against the depth limits.
+    base_depth: usize,
     /// The `lms`/`lmx` marks not closed yet, innermost last.
     open_line_marks: Vec<Span>,
     stack: Vec<usize>,
@@ -115,6 +118,7 @@ impl<'a> Reader<'a> {
             pos: 0,
             end: src.len(),
             max_depth,
+            base_depth: 0,
             open_line_marks: Vec::new(),
             stack: Vec::new(),
         })
@@ -124,6 +128,13 @@ impl<'a> Reader<'a> {
     pub fn range(mut self, start: usize, end: usize) -> Reader<'a> {
         self.pos = start;
         self.end = end;
+        self
+    }
+
+    /// Reads forms that `depth` lists enclose: the body of a container
+    /// read on its own.
+    pub fn nested(mut self, depth: usize) -> Reader<'a> {
+        self.base_depth = depth;
         self
     }
 
@@ -304,7 +315,7 @@ impl<'a> Reader<'a> {
             match c {
                 b' ' | b'\t' | b'\n' | b'\r' => pos += 1,
                 b'(' => {
-                    if self.stack.len() >= depth_limit {
+                    if self.stack.len() + self.base_depth >= depth_limit {
                         return Err(self.too_deep(pos));
                     }
                     self.stack.push(nodes.len());
@@ -367,7 +378,7 @@ impl<'a> Reader<'a> {
 
     #[cold]
     fn too_deep(&self, pos: usize) -> Diag {
-        if self.stack.len() >= self.max_depth {
+        if self.stack.len() + self.base_depth >= self.max_depth {
             Diag::new(
                 ErrorKind::TooDeep {
                     limit: self.max_depth,
