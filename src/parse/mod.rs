@@ -484,6 +484,15 @@ impl<'s, 'a> Cx<'s, 'a> {
         Ok(e)
     }
 
+    /// A fresh text for the declared name `s`, validated.
+    pub fn declared(&self, s: &'a str, i: usize) -> DResult<Sym> {
+        if let Some(sym) = self.names.borrow().idents.get(s) {
+            return Ok(sym.clone());
+        }
+        check(s, Checked::Name).map_err(|e| self.name_error(e, i))?;
+        Ok(Sym::from(s))
+    }
+
     /// The shared text for `s`, validated as `kind` (once per text).
     pub fn intern(&self, s: &'a str, kind: Checked, i: usize) -> DResult<Sym> {
         let mut names = self.names.borrow_mut();
