@@ -390,6 +390,7 @@ fn parse_part(
                     src,
                     names: &names,
                     perms: &perms,
+                    comments: reader.list_has_comment(),
                 };
                 statements::statement_into(&cx, 0, nest, &mut statements)?;
                 // One huge form (a booleanif of tens of thousands of rules)
@@ -446,6 +447,9 @@ pub(crate) struct Cx<'s, 'a> {
     /// Permission lists by their source text: a repeated list is parsed once
     /// and shared.
     pub perms: &'s RefCell<FxHashMap<&'a str, Arc<Expr>>>,
+    /// Whether the form holds a comment anywhere (if not, no statement of
+    /// it needs to look for one).
+    pub comments: bool,
 }
 
 /// Every distinct name text of a parse, shared, kept by how it was
@@ -537,9 +541,10 @@ impl<'s, 'a> Cx<'s, 'a> {
 
     /// Whether a comment stands anywhere inside the list at `i`.
     pub fn has_comment(&self, i: usize) -> bool {
-        self.nodes[i + 1..self.skip(i)]
-            .iter()
-            .any(|n| n.kind == Kind::Comment)
+        self.comments
+            && self.nodes[i + 1..self.skip(i)]
+                .iter()
+                .any(|n| n.kind == Kind::Comment)
     }
 
     /// One past the node's last descendant.

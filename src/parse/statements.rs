@@ -242,17 +242,26 @@ fn clamp_inner_comments(run: &mut [Statement]) {
 /// cannot be named `self`, a category `range`; a block or a macro can be
 /// named `all`.
 fn reserved_names(cx: &Cx<'_, '_>, list: usize, keyword: &str) -> DResult<()> {
-    if NameKind::of_keyword(keyword) == NameKind::Other
-        && !matches!(keyword, "class" | "common" | "classmap" | "macro")
-    {
-        return Ok(());
-    }
     let check = |kind: NameKind, i: usize| match cx.atom(i) {
         Some(name) => kind
             .check(name)
             .map_err(|e| Diag::new(ErrorKind::Name(e), cx.span(i))),
         None => Ok(()),
     };
+    if !matches!(keyword, "class" | "common" | "classmap" | "macro") {
+        let kind = NameKind::of_keyword(keyword);
+        // The declared name: the second item, comments aside (the
+        // statement's own parse has checked its items already).
+        if kind != NameKind::Other
+            && let Some(name) = cx
+                .children(list)
+                .filter(|&i| cx.node(i).kind != Kind::Comment)
+                .nth(1)
+        {
+            check(kind, name)?;
+        }
+        return Ok(());
+    }
     let items = cx.items(list)?;
     match keyword {
         "class" | "common" | "classmap" => {
@@ -280,14 +289,7 @@ fn reserved_names(cx: &Cx<'_, '_>, list: usize, keyword: &str) -> DResult<()> {
                 }
             }
         }
-        _ => {
-            let kind = NameKind::of_keyword(keyword);
-            if kind != NameKind::Other
-                && let Some(&name) = items.get(1)
-            {
-                check(kind, name)?;
-            }
-        }
+        _ => {}
     }
     Ok(())
 }

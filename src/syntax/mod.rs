@@ -100,6 +100,8 @@ pub(crate) struct Reader<'a> {
     /// How many lists enclose the forms read (for a container's body read
     /// on its own), counted against the depth limits.
     base_depth: usize,
+    /// Whether the last list read holds a comment anywhere.
+    list_comments: bool,
     /// The `lms`/`lmx` marks not closed yet, innermost last.
     open_line_marks: Vec<Span>,
     stack: Vec<usize>,
@@ -119,6 +121,7 @@ impl<'a> Reader<'a> {
             end: src.len(),
             max_depth,
             base_depth: 0,
+            list_comments: false,
             open_line_marks: Vec::new(),
             stack: Vec::new(),
         })
@@ -136,6 +139,13 @@ impl<'a> Reader<'a> {
     pub fn nested(mut self, depth: usize) -> Reader<'a> {
         self.base_depth = depth;
         self
+    }
+
+    /// Whether the list [`next`](Self::next) read last holds a comment
+    /// (or a line mark) anywhere: most do not, and their statements need
+    /// no search for one.
+    pub fn list_has_comment(&self) -> bool {
+        self.list_comments
     }
 
     /// Where reading has got to.
@@ -302,6 +312,7 @@ impl<'a> Reader<'a> {
     /// rare tokens (strings, comments) to their own functions.
     fn list(&mut self, nodes: &mut Vec<Node>) -> DResult<()> {
         self.stack.clear();
+        self.list_comments = false;
         let b = self.src.as_bytes();
         let depth_limit = self.max_depth.min(MAX_TREE_DEPTH);
         let mut pos = self.pos;
@@ -358,6 +369,7 @@ impl<'a> Reader<'a> {
                     self.pos = pos;
                     let (kind, _, span) = self.comment()?;
                     pos = self.pos;
+                    self.list_comments = true;
                     nodes.push(Node { kind, span });
                 }
                 _ if is_symbol_byte(c) => {
