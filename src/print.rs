@@ -11,9 +11,15 @@ use crate::ast::names::is_symbol;
 use crate::ast::*;
 use crate::parse::{Arg, SimpleStatement};
 
-/// Writes CIL text.
-pub(crate) struct Printer {
+/// Writes CIL text: into a string, or through a writer in pieces.
+pub(crate) struct Printer<'w> {
     out: String,
+    /// Where to write `out` whenever a statement ends and it has grown past
+    /// [`CHUNK`]: a policy printed through `Display` is never held whole
+    /// twice (once here, once in the writer's string).
+    sink: Option<&'w mut dyn std::fmt::Write>,
+    /// The sink's first error.
+    failed: bool,
     indent: usize,
     space: bool,
     /// Tokens of the current statement written so far.
@@ -25,10 +31,15 @@ pub(crate) struct Printer {
     broken: bool,
 }
 
-impl Printer {
-    pub fn new() -> Printer {
+/// How much text a printer with a sink holds before writing it.
+const CHUNK: usize = 1 << 16;
+
+impl Printer<'static> {
+    pub fn new() -> Printer<'static> {
         Printer {
             out: String::new(),
+            sink: None,
+            failed: false,
             indent: 0,
             space: false,
             tokens: 0,
@@ -40,7 +51,44 @@ impl Printer {
     pub fn finish(self) -> String {
         self.out
     }
+}
 
+impl<'w> Printer<'w> {
+    /// A printer that writes its text to `sink` in pieces.
+    pub fn to_sink(sink: &'w mut dyn std::fmt::Write) -> Printer<'w> {
+        Printer {
+            out: String::with_capacity(2 * CHUNK),
+            sink: Some(sink),
+            failed: false,
+            indent: 0,
+            space: false,
+            tokens: 0,
+            inside: Vec::new(),
+            broken: false,
+        }
+    }
+
+    /// Writes what is left to the sink.
+    pub fn finish_sink(mut self) -> std::fmt::Result {
+        self.flush();
+        if self.failed {
+            Err(std::fmt::Error)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn flush(&mut self) {
+        if let Some(sink) = &mut self.sink {
+            if !self.failed && sink.write_str(&self.out).is_err() {
+                self.failed = true;
+            }
+            self.out.clear();
+        }
+    }
+}
+
+impl Printer<'_> {
     fn sep(&mut self) {
         if self.broken {
             // A line inside a statement, after a comment: one level in.
@@ -174,6 +222,9 @@ impl Printer {
             }
             (self.tokens, self.inside, self.broken) = saved;
             self.out.push('\n');
+            if self.out.len() >= CHUNK {
+                self.flush();
+            }
             prev = Some(s);
         }
     }

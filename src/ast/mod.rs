@@ -230,7 +230,9 @@ impl FromIterator<Statement> for Policy {
 
 impl fmt::Display for Policy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&crate::print::print_body(&self.statements))
+        let mut p = crate::print::Printer::to_sink(f);
+        p.body(&self.statements);
+        p.finish_sink()
     }
 }
 
