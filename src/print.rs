@@ -36,16 +36,7 @@ const CHUNK: usize = 1 << 16;
 
 impl Printer<'static> {
     pub fn new() -> Printer<'static> {
-        Printer {
-            out: String::new(),
-            sink: None,
-            failed: false,
-            indent: 0,
-            space: false,
-            tokens: 0,
-            inside: Vec::new(),
-            broken: false,
-        }
+        Printer::with(String::new(), None)
     }
 
     pub fn finish(self) -> String {
@@ -56,9 +47,13 @@ impl Printer<'static> {
 impl<'w> Printer<'w> {
     /// A printer that writes its text to `sink` in pieces.
     pub fn to_sink(sink: &'w mut dyn std::fmt::Write) -> Printer<'w> {
+        Printer::with(String::with_capacity(2 * CHUNK), Some(sink))
+    }
+
+    fn with(out: String, sink: Option<&'w mut dyn std::fmt::Write>) -> Printer<'w> {
         Printer {
-            out: String::with_capacity(2 * CHUNK),
-            sink: Some(sink),
+            out,
+            sink,
             failed: false,
             indent: 0,
             space: false,

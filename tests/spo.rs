@@ -204,19 +204,8 @@ fn check_constraints(object: &crd::Object) {
     }
 }
 
-/// Every subset of the optional groups this build has.
 fn combinations() -> Vec<Vec<Group>> {
-    (0..16u8)
-        .map(|mask| {
-            Group::OPTIONAL
-                .into_iter()
-                .enumerate()
-                .filter(|(i, _)| mask & (1 << i) != 0)
-                .map(|(_, g)| g)
-                .collect::<Vec<_>>()
-        })
-        .filter(|gs| gs.iter().all(|g| g.is_compiled_in()))
-        .collect()
+    common::group_combinations()
 }
 
 fn profile(groups: &[Group], name: &str) -> Manifests {

@@ -154,22 +154,8 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     path
 }
 
-/// Every subset of the optional groups compiled into this build (all of
-/// them under `--all-features`, as `scripts/test` runs).
 fn combinations() -> Vec<Vec<Group>> {
-    let all: Vec<Vec<Group>> = (0..16u8)
-        .map(|mask| {
-            Group::OPTIONAL
-                .into_iter()
-                .enumerate()
-                .filter(|(i, _)| mask & (1 << i) != 0)
-                .map(|(_, g)| g)
-                .collect()
-        })
-        .collect();
-    all.into_iter()
-        .filter(|gs| gs.iter().all(|g| g.is_compiled_in()))
-        .collect()
+    common::group_combinations()
 }
 
 fn block_for(groups: &[Group]) -> String {

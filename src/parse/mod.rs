@@ -216,24 +216,7 @@ fn parse_container_parallel(src: &str, max_depth: usize, parts: usize) -> Option
     if bounds.len() < 3 {
         return None;
     }
-    let results: Vec<DResult<Part>> = std::thread::scope(|scope| {
-        let mut handles = Vec::new();
-        for w in bounds.windows(2) {
-            let (start, end) = (w[0], w[1]);
-            let handle = std::thread::Builder::new()
-                .spawn_scoped(scope, move || {
-                    parse_part(src, max_depth, start, end, nest, 1)
-                })
-                .ok()?;
-            handles.push(handle);
-        }
-        Some(
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                .collect(),
-        )
-    })?;
+    let results = parse_parts(src, max_depth, &bounds, nest, 1)?;
     let mut body = Vec::new();
     for (result, window) in results.into_iter().zip(bounds.windows(2)) {
         let (part, stopped) = result.ok()?;
@@ -270,25 +253,7 @@ fn parse_parallel(src: &str, max_depth: usize, parts: usize) -> DResult<Option<P
     if bounds.len() < 3 {
         return Ok(None);
     }
-    let results: Option<Vec<DResult<Part>>> = std::thread::scope(|scope| {
-        let mut handles = Vec::new();
-        for w in bounds.windows(2) {
-            let (start, end) = (w[0], w[1]);
-            // A thread that cannot be started means a sequential parse.
-            let handle = std::thread::Builder::new()
-                .spawn_scoped(scope, move || {
-                    parse_part(src, max_depth, start, end, Nesting::default(), 0)
-                })
-                .ok()?;
-            handles.push(handle);
-        }
-        Some(
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                .collect(),
-        )
-    });
+    let results = parse_parts(src, max_depth, &bounds, Nesting::default(), 0);
     let Some(results) = results else {
         return Ok(None);
     };
@@ -305,6 +270,36 @@ fn parse_parallel(src: &str, max_depth: usize, parts: usize) -> DResult<Option<P
         }
     }
     Ok(Some(Policy { statements }))
+}
+
+/// Parses `src` between each pair of consecutive `bounds` on a scoped
+/// thread of its own (`parse_part` with `nest` and `depth`); `None` if a
+/// thread cannot be started (the caller then parses on its own thread).
+fn parse_parts(
+    src: &str,
+    max_depth: usize,
+    bounds: &[usize],
+    nest: Nesting,
+    depth: usize,
+) -> Option<Vec<DResult<Part>>> {
+    std::thread::scope(|scope| {
+        let mut handles = Vec::new();
+        for w in bounds.windows(2) {
+            let (start, end) = (w[0], w[1]);
+            let handle = std::thread::Builder::new()
+                .spawn_scoped(scope, move || {
+                    parse_part(src, max_depth, start, end, nest, depth)
+                })
+                .ok()?;
+            handles.push(handle);
+        }
+        Some(
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect(),
+        )
+    })
 }
 
 /// Where to split `src[start..end]` into `parts` shares: offsets of `(`

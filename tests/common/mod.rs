@@ -243,3 +243,21 @@ pub fn type_attributes(seinfo: &Path, policy: &Path, ty: &str) -> BTreeSet<Strin
         .map(String::from)
         .collect()
 }
+
+/// Every subset of the virt-launcher module's optional groups that this
+/// build has compiled in (all of them under `--all-features`, as
+/// `scripts/test` runs).
+pub fn group_combinations() -> Vec<Vec<cilgen::virt_launcher::Group>> {
+    use cilgen::virt_launcher::Group;
+    (0..16u8)
+        .map(|mask| {
+            Group::OPTIONAL
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| mask & (1 << i) != 0)
+                .map(|(_, g)| g)
+                .collect::<Vec<_>>()
+        })
+        .filter(|gs| gs.iter().all(|g| g.is_compiled_in()))
+        .collect()
+}
