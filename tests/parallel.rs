@@ -124,6 +124,28 @@ fn line_marks_keep_their_pairing_across_the_whole_file() {
     assert_same(&one, &many);
 }
 
+/// The single-threaded parse without the container strategy: the file
+/// with a comment after its last `)`, which that strategy does not take,
+/// and that comment taken off the tree again.
+fn without_container_strategy(src: &str) -> Result<Policy, String> {
+    let mut policy = ParseOptions::new()
+        .threads(1)
+        .parse(&format!("{src}; end\n"))
+        .map_err(|e| e.to_string())?;
+    assert!(matches!(
+        policy.statements.pop(),
+        Some(cilgen::Statement::Comment(_))
+    ));
+    Ok(policy)
+}
+
+/// `both`, and the first against the parse without the container strategy.
+fn all_three(src: &str) -> (Result<Policy, String>, Result<Policy, String>) {
+    let (one, many) = both(src);
+    assert_same(&without_container_strategy(src), &one);
+    (one, many)
+}
+
 /// One container holding about 3 MB of statements, with comments before it
 /// and in its body.
 fn one_container(keyword: &str) -> String {
@@ -144,7 +166,7 @@ fn one_container(keyword: &str) -> String {
 fn one_container_parses_the_same_on_several_threads() {
     for keyword in ["block", "optional"] {
         let src = one_container(keyword);
-        let (one, many) = both(&src);
+        let (one, many) = all_three(&src);
         assert_eq!(one.as_ref().unwrap().statements.len(), 2, "{keyword}");
         assert_same(&one, &many);
     }
@@ -180,14 +202,14 @@ fn one_container_reports_the_same_first_error() {
         ),
     ] {
         let bad = src.replacen(from, to, 1);
-        let (one, many) = both(&bad);
+        let (one, many) = all_three(&bad);
         let err = one.as_ref().unwrap_err();
         assert!(err.contains(message), "{to}: {err}");
         assert_eq!(one, many, "{to}");
     }
     // An optional's body may not declare a block, whichever part holds it.
     let bad = one_container("optional").replacen("(allow t30000 ", "(block b) (allow t30000 ", 1);
-    let (one, many) = both(&bad);
+    let (one, many) = all_three(&bad);
     assert!(one.as_ref().unwrap_err().contains("optional"), "{one:?}");
     assert_eq!(one, many);
 }
@@ -212,5 +234,16 @@ fn one_container_counts_its_own_parenthesis_against_the_depth_limit() {
         let (one, many) = (options(1), options(4));
         assert_eq!(one.is_ok(), limit == 9, "limit {limit}: {one:?}");
         assert_same(&one, &many);
+        // Without the container strategy (a comment after the last `)`).
+        let reference = ParseOptions::new()
+            .max_depth(limit)
+            .threads(1)
+            .parse(&format!("{deep}; end\n"))
+            .map_err(|e| e.to_string())
+            .map(|mut p| {
+                p.statements.pop();
+                p
+            });
+        assert_same(&reference, &one);
     }
 }

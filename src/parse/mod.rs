@@ -138,11 +138,15 @@ fn parse_policy(src: &str, max_depth: usize, threads: usize) -> DResult<Policy> 
     let parts = threads.min(src.len() / PARALLEL_MIN_PART);
     // Line marks pair up across statements, so a file with any is read in
     // one piece.
-    if parts > 1 && !src.contains(";;*") {
-        if let Some(policy) = parse_container_parallel(src, max_depth, parts) {
+    if src.len() >= PARALLEL_MIN_PART && !src.contains(";;*") {
+        // A large file that is one container is read part by part even on
+        // one thread: never as one arena of all its nodes.
+        if let Some(policy) = parse_container(src, max_depth, parts.max(1)) {
             return Ok(policy);
         }
-        if let Some(policy) = parse_parallel(src, max_depth, parts)? {
+        if parts > 1
+            && let Some(policy) = parse_parallel(src, max_depth, parts)?
+        {
             return Ok(policy);
         }
     }
@@ -152,14 +156,14 @@ fn parse_policy(src: &str, max_depth: usize, threads: usize) -> DResult<Policy> 
 
 /// A file that is one `block` or `optional` (comments before it aside):
 /// its body is split between its statements near equal shares and the
-/// parts are read on scoped threads, each as a run of statements inside
-/// the container. `None` (the other strategies follow) when the file does
+/// parts are read on scoped threads (one part: on this thread), each as a
+/// run of statements inside the container. `None` (the other strategies follow) when the file does
 /// not start with such a container and end with its `)`, when the header
 /// holds anything but the keyword and the name, or when any part fails or
 /// does not end where the next begins: a container that closes before the
 /// file's last `)` leaves a part with an unmatched `)`, and the sequential
 /// parse then reports the same first error as always.
-fn parse_container_parallel(src: &str, max_depth: usize, parts: usize) -> Option<Policy> {
+fn parse_container(src: &str, max_depth: usize, parts: usize) -> Option<Policy> {
     let b = src.as_bytes();
     let mut open = 0;
     loop {
@@ -213,10 +217,14 @@ fn parse_container_parallel(src: &str, max_depth: usize, parts: usize) -> Option
     let mut bounds = split_points(b, name_end, close, parts, false);
     bounds.push(close);
     bounds.dedup();
-    if bounds.len() < 3 {
+    if bounds.len() < 2 || (parts > 1 && bounds.len() < 3) {
         return None;
     }
-    let results = parse_parts(src, max_depth, &bounds, nest, 1)?;
+    let results = if bounds.len() == 2 {
+        vec![parse_part(src, max_depth, name_end, close, nest, 1)]
+    } else {
+        parse_parts(src, max_depth, &bounds, nest, 1)?
+    };
     let mut body = Vec::new();
     for (result, window) in results.into_iter().zip(bounds.windows(2)) {
         let (part, stopped) = result.ok()?;
@@ -876,11 +884,13 @@ mod tests {
             .collect();
         for keyword in ["block", "optional"] {
             let src = format!("; c\n({keyword} outer ; body\n{body})\n");
-            let split = parse_container_parallel(&src, DEFAULT_MAX_DEPTH, 2)
-                .unwrap_or_else(|| panic!("{keyword} is not split"));
             let (sequential, _) =
                 parse_part(&src, DEFAULT_MAX_DEPTH, 0, src.len(), Nesting::default(), 0).unwrap();
-            assert_eq!(split.statements, sequential);
+            for parts in [1, 2, 3] {
+                let split = parse_container(&src, DEFAULT_MAX_DEPTH, parts)
+                    .unwrap_or_else(|| panic!("{keyword} is not read part by part"));
+                assert_eq!(split.statements, sequential);
+            }
         }
         for src in [
             format!("(block ; header\n outer\n{body})\n"),
@@ -893,7 +903,7 @@ mod tests {
                 1,
             ),
         ] {
-            assert!(parse_container_parallel(&src, DEFAULT_MAX_DEPTH, 2).is_none());
+            assert!(parse_container(&src, DEFAULT_MAX_DEPTH, 2).is_none());
         }
     }
 
