@@ -84,6 +84,7 @@ impl<'w> Printer<'w> {
 }
 
 impl Printer<'_> {
+    #[inline]
     fn sep(&mut self) {
         if self.broken {
             // A line inside a statement, after a comment: one level in.
@@ -98,6 +99,7 @@ impl Printer<'_> {
     }
 
     /// Counts a token and writes the comments that follow it.
+    #[inline]
     fn token(&mut self) {
         self.tokens += 1;
         while self
@@ -119,6 +121,7 @@ impl Printer<'_> {
     }
 
     /// A bare symbol.
+    #[inline]
     pub fn word(&mut self, s: &str) {
         self.sep();
         self.out.push_str(s);
@@ -155,6 +158,7 @@ impl Printer<'_> {
         }
     }
 
+    #[inline]
     pub fn open(&mut self) {
         self.sep();
         self.out.push('(');
@@ -162,6 +166,7 @@ impl Printer<'_> {
         self.token();
     }
 
+    #[inline]
     pub fn close(&mut self) {
         if self.broken {
             self.sep();
@@ -171,6 +176,7 @@ impl Printer<'_> {
         self.token();
     }
 
+    #[inline]
     fn line_start(&mut self) {
         for _ in 0..self.indent {
             self.out.push_str("    ");
@@ -203,19 +209,26 @@ impl Printer<'_> {
                 }
             }
             // A statement's own tokens and comments; those of a container's
-            // body are its statements', so the state is saved around them.
-            let saved = (
-                std::mem::replace(&mut self.tokens, 0),
-                std::mem::replace(&mut self.inside, inside),
-                std::mem::replace(&mut self.broken, false),
-            );
+            // body are its statements', so the state is saved around them
+            // (the comment lists only when there are any: most statements
+            // have none, and no container header is being written).
+            let tokens = std::mem::replace(&mut self.tokens, 0);
+            let broken = std::mem::replace(&mut self.broken, false);
+            let outer = (!inside.is_empty() || !self.inside.is_empty())
+                .then(|| std::mem::replace(&mut self.inside, inside));
             self.statement(s);
             // Comments that found no token (built in code) still print.
-            for (_, text) in std::mem::take(&mut self.inside) {
-                self.out.push_str(" ;");
-                self.out.push_str(&text);
+            if !self.inside.is_empty() {
+                for (_, text) in std::mem::take(&mut self.inside) {
+                    self.out.push_str(" ;");
+                    self.out.push_str(&text);
+                }
             }
-            (self.tokens, self.inside, self.broken) = saved;
+            self.tokens = tokens;
+            self.broken = broken;
+            if let Some(outer) = outer {
+                self.inside = outer;
+            }
             self.out.push('\n');
             if self.out.len() >= CHUNK {
                 self.flush();
