@@ -581,6 +581,14 @@ impl<'s, 'a> Cx<'s, 'a> {
     /// Direct children that are not comments; a line mark here is an error.
     pub fn items(&self, list: usize) -> DResult<Items> {
         let mut out = Items::default();
+        if !self.comments {
+            // No comment or line mark anywhere in the form: every child is
+            // an item.
+            for i in self.children(list) {
+                out.push(i);
+            }
+            return Ok(out);
+        }
         for i in self.children(list) {
             match self.nodes[i].kind {
                 Kind::Comment => {}
