@@ -225,18 +225,15 @@ fn parse_container(src: &str, max_depth: usize, parts: usize) -> Option<Policy> 
     } else {
         parse_parts(src, max_depth, &bounds, nest, 1)?
     };
-    let mut body = Vec::new();
+    let mut parts = Vec::new();
     for (result, window) in results.into_iter().zip(bounds.windows(2)) {
         let (part, stopped) = result.ok()?;
         if stopped != window[1] {
             return None;
         }
-        if body.is_empty() {
-            body = part;
-        } else {
-            body.extend(part);
-        }
+        parts.push(part);
     }
+    let body = join(parts);
     let span = Span::new(open, close + 1);
     let container = if nest.in_optional {
         Statement::from(crate::ast::Optional { name, body, span })
@@ -265,19 +262,32 @@ fn parse_parallel(src: &str, max_depth: usize, parts: usize) -> DResult<Option<P
     let Some(results) = results else {
         return Ok(None);
     };
-    let mut statements = Vec::new();
+    let mut parts = Vec::new();
     for (result, window) in results.into_iter().zip(bounds.windows(2)) {
         let (part, stopped) = result?;
         if stopped != window[1] {
             return Ok(None);
         }
-        if statements.is_empty() {
-            statements = part;
-        } else {
-            statements.extend(part);
-        }
+        parts.push(part);
     }
-    Ok(Some(Policy { statements }))
+    Ok(Some(Policy {
+        statements: join(parts),
+    }))
+}
+
+/// The parts' statements in one vector: the first part's grown once to
+/// the exact total (a large vector grows in place, where the allocator can
+/// remap it), the others moved in and freed one by one, so the peak is not
+/// every part plus a copy of them all.
+fn join(parts: Vec<Vec<Statement>>) -> Vec<Statement> {
+    let total: usize = parts.iter().map(Vec::len).sum();
+    let mut parts = parts.into_iter();
+    let mut out = parts.next().unwrap_or_default();
+    out.reserve_exact(total - out.len());
+    for part in parts {
+        out.extend(part);
+    }
+    out
 }
 
 /// Parses `src` between each pair of consecutive `bounds` on a scoped
