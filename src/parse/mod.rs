@@ -7,6 +7,7 @@
 //! irregular forms are written out in the `statements` module.
 
 mod args;
+mod fast;
 mod statements;
 mod values;
 
@@ -390,12 +391,39 @@ fn parse_part(
     nest: Nesting,
     depth: usize,
 ) -> DResult<Part> {
+    parse_part_with(src, max_depth, start, end, nest, depth, true)
+}
+
+/// [`parse_part`], with the access vector rule shortcut ([`fast`]) on or
+/// off (the tests compare the two).
+fn parse_part_with(
+    src: &str,
+    max_depth: usize,
+    start: usize,
+    end: usize,
+    nest: Nesting,
+    depth: usize,
+    shortcut: bool,
+) -> DResult<Part> {
     let mut reader = Reader::new(src, max_depth)?.range(start, end).nested(depth);
     let mut nodes = Vec::new();
     let names = RefCell::new(Interner::default());
     let perms = RefCell::new(FxHashMap::default());
     let mut statements = Vec::new();
-    while let Some(top) = reader.next(&mut nodes)? {
+    let fast =
+        shortcut && reader.depth_room() >= 3 && statements::forbidden_by("allow", nest).is_none();
+    loop {
+        if fast
+            && let Some(at) = reader.next_start()
+            && let Some((rule, end)) = fast::av_rule(src, at, &names, &perms)
+        {
+            statements.push(rule);
+            reader.skip_to(end);
+            continue;
+        }
+        let Some(top) = reader.next(&mut nodes)? else {
+            break;
+        };
         match top {
             Top::List => {
                 let cx = Cx {
@@ -479,6 +507,31 @@ pub(crate) struct Interner {
     strings: FxHashSet<Sym>,
 }
 
+impl Interner {
+    /// The shared text for `s`, validated as `kind` (once per text).
+    fn intern(&mut self, s: &str, kind: Checked) -> Result<Sym, NameError> {
+        // An identifier is also a valid reference and quoted string.
+        if let Some(sym) = self.idents.get(s) {
+            return Ok(sym.clone());
+        }
+        let other = match kind {
+            Checked::Name => None,
+            Checked::Ref if !s.contains('.') => None,
+            Checked::Ref => Some(&mut self.refs),
+            Checked::QString => Some(&mut self.strings),
+        };
+        if let Some(set) = &other
+            && let Some(sym) = set.get(s)
+        {
+            return Ok(sym.clone());
+        }
+        check(s, kind)?;
+        let sym = Sym::from(s);
+        other.unwrap_or(&mut self.idents).insert(sym.clone());
+        Ok(sym)
+    }
+}
+
 /// The kinds of name a text can be validated as.
 #[derive(Clone, Copy)]
 pub(crate) enum Checked {
@@ -512,31 +565,10 @@ impl<'s, 'a> Cx<'s, 'a> {
 
     /// The shared text for `s`, validated as `kind` (once per text).
     pub fn intern(&self, s: &'a str, kind: Checked, i: usize) -> DResult<Sym> {
-        let mut names = self.names.borrow_mut();
-        // An identifier is also a valid reference and quoted string.
-        if let Some(sym) = names.idents.get(s) {
-            return Ok(sym.clone());
-        }
-        let Interner {
-            idents,
-            refs,
-            strings,
-        } = &mut *names;
-        let other = match kind {
-            Checked::Name => None,
-            Checked::Ref if !s.contains('.') => None,
-            Checked::Ref => Some(refs),
-            Checked::QString => Some(strings),
-        };
-        if let Some(set) = &other
-            && let Some(sym) = set.get(s)
-        {
-            return Ok(sym.clone());
-        }
-        check(s, kind).map_err(|e| self.name_error(e, i))?;
-        let sym = Sym::from(s);
-        other.unwrap_or(idents).insert(sym.clone());
-        Ok(sym)
+        self.names
+            .borrow_mut()
+            .intern(s, kind)
+            .map_err(|e| self.name_error(e, i))
     }
 
     pub fn node(&self, i: usize) -> &Node {

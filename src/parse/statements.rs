@@ -15,7 +15,7 @@ pub(crate) fn simple<T: SimpleStatement + Into<Statement>>(
 }
 
 /// The enclosing container that forbids `keyword`, as secilc checks them.
-fn forbidden_by(keyword: &str, nest: Nesting) -> Option<&'static str> {
+pub(crate) fn forbidden_by(keyword: &str, nest: Nesting) -> Option<&'static str> {
     if nest.in_tunableif && keyword == "tunable" {
         return Some("tunableif");
     }

@@ -148,6 +148,26 @@ impl<'a> Reader<'a> {
         self.list_comments
     }
 
+    /// Skips blanks and line breaks; where the next top-level item starts,
+    /// if it starts before the end of the range.
+    pub fn next_start(&mut self) -> Option<usize> {
+        self.skip_space();
+        (self.pos < self.end).then_some(self.pos)
+    }
+
+    /// Goes on reading at `pos`: after a form read by other means.
+    pub fn skip_to(&mut self, pos: usize) {
+        self.pos = pos;
+    }
+
+    /// How many lists may open inside a top-level form before a depth
+    /// limit is reached.
+    pub fn depth_room(&self) -> usize {
+        self.max_depth
+            .min(MAX_TREE_DEPTH)
+            .saturating_sub(self.base_depth)
+    }
+
     /// Where reading has got to.
     pub fn position(&self) -> usize {
         self.pos

@@ -1,0 +1,209 @@
+//! The most common statement of a compiled policy read straight from its
+//! text: `(allow SOURCE TARGET (CLASS (PERM ...)))` (and the other access
+//! vector rules), written with single spaces as `checkpolicy -C` and the
+//! canonical printer write it, whose permission list has been read before.
+//!
+//! Three quarters of Debian's policy are such lines. Anything else (other
+//! spacing, a comment, a string, an expression, a name that does not
+//! validate, a permission list not seen yet) returns `None` and the form
+//! goes through the general reader and parser, which give the same tree
+//! for what this accepts and the errors for what it does not.
+
+use std::cell::RefCell;
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+
+use super::{Checked, Interner};
+use crate::ast::names::is_symbol_byte;
+use crate::ast::{AvKind, AvRule, ClassPerms, Expr, Ref, Statement};
+use crate::span::Span;
+
+/// One past the symbol starting at `i` (`i` itself if none does).
+fn symbol_end(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() && is_symbol_byte(b[i]) {
+        i += 1;
+    }
+    i
+}
+
+/// The symbol at `i` and the position after it and the single space that
+/// must follow it.
+fn word_then_space(b: &[u8], i: usize) -> Option<(usize, usize)> {
+    let end = symbol_end(b, i);
+    (end > i && b.get(end) == Some(&b' ')).then_some((end, end + 1))
+}
+
+/// The rule at `at` (a `(`) and where its text ends, or `None`.
+pub(super) fn av_rule(
+    src: &str,
+    at: usize,
+    names: &RefCell<Interner>,
+    perms: &RefCell<FxHashMap<&str, Arc<Expr>>>,
+) -> Option<(Statement, usize)> {
+    let b = src.as_bytes();
+    if b.get(at) != Some(&b'(') {
+        return None;
+    }
+    let (keyword_end, source_at) = word_then_space(b, at + 1)?;
+    let kind = AvKind::from_keyword(&src[at + 1..keyword_end])?;
+    let (source_end, target_at) = word_then_space(b, source_at)?;
+    let (target_end, open_at) = word_then_space(b, target_at)?;
+    if b.get(open_at) != Some(&b'(') {
+        return None;
+    }
+    let (class_end, list_at) = word_then_space(b, open_at + 1)?;
+    if b.get(list_at) != Some(&b'(') {
+        return None;
+    }
+    // PERM PERM ... PERM) with single spaces.
+    let mut i = list_at + 1;
+    loop {
+        let end = symbol_end(b, i);
+        if end == i {
+            return None;
+        }
+        match b.get(end)? {
+            b' ' => i = end + 1,
+            b')' => {
+                i = end + 1;
+                break;
+            }
+            _ => return None,
+        }
+    }
+    let list_end = i;
+    if b.get(list_end..list_end + 2) != Some(b"))") {
+        return None;
+    }
+    let end = list_end + 2;
+    let perms = perms.borrow().get(&src[list_at..list_end]).cloned()?;
+    let mut names = names.borrow_mut();
+    let mut name = |from: usize, to: usize| {
+        names
+            .intern(&src[from..to], Checked::Ref)
+            .ok()
+            .map(Ref::from_sym)
+    };
+    let source = name(source_at, source_end)?;
+    let target = name(target_at, target_end)?;
+    let class = name(open_at + 1, class_end)?;
+    let rule = AvRule {
+        kind,
+        source,
+        target,
+        classperms: ClassPerms::Anonymous { class, perms },
+        span: Span::new(at, end),
+    };
+    Some((Statement::from(rule), end))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{DEFAULT_MAX_DEPTH, Nesting, parse_part_with};
+    use crate::ast::Statement;
+    use proptest::prelude::*;
+
+    /// Every statement's span, in walk order (spans do not take part in
+    /// `==`).
+    fn spans(statements: &[Statement]) -> Vec<(u32, u32)> {
+        let policy = crate::ast::Policy {
+            statements: statements.to_vec(),
+        };
+        policy
+            .walk()
+            .map(|s| (s.span().start, s.span().end))
+            .collect()
+    }
+
+    /// The same text with the shortcut on and off: the same tree and
+    /// spans, or the same error.
+    fn same(src: &str, max_depth: usize) {
+        let read = |shortcut| {
+            parse_part_with(
+                src,
+                max_depth,
+                0,
+                src.len(),
+                Nesting::default(),
+                0,
+                shortcut,
+            )
+            .map(|(statements, _)| statements)
+            .map_err(|d| format!("{:?}", d.into_parts()))
+        };
+        let (fast, general) = (read(true), read(false));
+        assert_eq!(fast, general, "{src:?}");
+        if let (Ok(a), Ok(b)) = (&fast, &general) {
+            assert_eq!(spans(a), spans(b), "{src:?}");
+        }
+    }
+
+    #[test]
+    fn the_shortcut_reads_what_the_general_parser_reads() {
+        let lines = [
+            "(allow a b (file (read write)))",
+            "(dontaudit a self (file (read write)))",
+            "(auditallow .x.y b (file (read write)))",
+            "(neverallow a b (file (read write)))",
+            "(deny a b (file (read write)))",
+            "(allow a b (file (read  write)))",
+            "(allow a b (file (read write) ))",
+            "(allow a b (file (read write)) )",
+            "(allow a b (file (read write)))(allow c d (file (read write)))",
+            "(allow a b (file (read write ; c\n)))",
+            "(allow all b (file (read write)))",
+            "(allow a b (file (and (read) (write))))",
+            "(allow a b (file (read write)) extra)",
+            "(allow a b (9x (read write)))",
+            "(allow a b.c. (file (read write)))",
+            "(allow a b (file (read write))",
+            "(allowx a b (ioctl file (1)))",
+            "(allow a b (file ()))",
+            "(allow a b cp)",
+        ];
+        // Each line twice, so that the second meets a permission list read
+        // before, and after another rule with the same list.
+        for line in lines {
+            same(
+                &format!("(allow z z (file (read write)))\n{line}\n{line}\n"),
+                DEFAULT_MAX_DEPTH,
+            );
+        }
+        // At the depth limit the shortcut gives way to the general parse.
+        for limit in [2, 3, 4] {
+            same(
+                "(allow a b (file (read)))\n(allow a b (file (read)))\n",
+                limit,
+            );
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Rules made of words, names that do and do not validate,
+        /// parentheses, spaces, tabs, line breaks and comments, each twice.
+        #[test]
+        fn any_rule_reads_the_same_with_and_without_the_shortcut(
+            parts in proptest::collection::vec(
+                prop_oneof![
+                    Just("(".to_string()), Just(")".to_string()), Just(" ".to_string()),
+                    Just("  ".to_string()), Just("\t".to_string()), Just("\n".to_string()),
+                    Just("; c\n".to_string()), Just("allow".to_string()),
+                    Just("dontaudit".to_string()), Just("file".to_string()),
+                    Just("read".to_string()), Just("write".to_string()), Just("self".to_string()),
+                    Just("all".to_string()), Just(".a.b".to_string()), Just("a.".to_string()),
+                    Just("9".to_string()), Just("\"s\"".to_string()), Just("x$".to_string()),
+                ],
+                0..24,
+            )
+        ) {
+            let rule: String = parts.concat();
+            let src = format!("(allow a b (file (read)))\n{rule}\n{rule}\n");
+            same(&src, DEFAULT_MAX_DEPTH);
+            let src = format!("(allow a b (file (read write)))\n(allow a b (file (read write)))\n{rule}\n");
+            same(&src, DEFAULT_MAX_DEPTH);
+        }
+    }
+}
