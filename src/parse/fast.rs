@@ -1,7 +1,9 @@
-//! The most common statement of a compiled policy read straight from its
-//! text: `(allow SOURCE TARGET (CLASS (PERM ...)))` (and the other access
-//! vector rules), written with single spaces as `checkpolicy -C` and the
-//! canonical printer write it, whose permission list has been read before.
+//! The most common statements read straight from their text:
+//! `(allow SOURCE TARGET (CLASS (PERM ...)))` (and the other access vector
+//! rules) whose permission list has been read before, `(type NAME)`, and
+//! `(block NAME ...)` of such statements, written with single spaces as
+//! `checkpolicy -C` and the canonical printer write them (a block's
+//! statements may stand on lines of their own).
 //!
 //! Three quarters of Debian's policy are such lines. Anything else (other
 //! spacing, a comment, a string, an expression, a name that does not
@@ -14,9 +16,9 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use super::{Checked, Interner};
-use crate::ast::names::is_symbol_byte;
-use crate::ast::{AvKind, AvRule, ClassPerms, Expr, Ref, Statement};
+use super::{Checked, Interner, Nesting};
+use crate::ast::names::{NameKind, is_symbol_byte};
+use crate::ast::{AvKind, AvRule, Block, ClassPerms, Expr, Name, Ref, Statement, Type};
 use crate::span::Span;
 
 /// One past the symbol starting at `i` (`i` itself if none does).
@@ -34,8 +36,117 @@ fn word_then_space(b: &[u8], i: usize) -> Option<(usize, usize)> {
     (end > i && b.get(end) == Some(&b' ')).then_some((end, end + 1))
 }
 
+/// The statement at `at` (a `(`) inside containers nested as `nest`
+/// says, with room for `room` more open lists before a depth limit, and
+/// where its text ends; or `None`.
+pub(super) fn statement(
+    src: &str,
+    at: usize,
+    nest: Nesting,
+    room: usize,
+    names: &RefCell<Interner>,
+    perms: &RefCell<FxHashMap<&str, Arc<Expr>>>,
+) -> Option<(Statement, usize)> {
+    let b = src.as_bytes();
+    if b.get(at) != Some(&b'(') {
+        return None;
+    }
+    let keyword_end = symbol_end(b, at + 1);
+    let keyword = &src[at + 1..keyword_end];
+    if super::statements::forbidden_by(keyword, nest).is_some() {
+        return None;
+    }
+    match keyword {
+        "type" if room >= 1 => type_declaration(src, at, keyword_end, names),
+        "block" if room >= 1 => block(src, at, keyword_end, nest, room, names, perms),
+        _ if room >= 3 => av_rule(src, at, names, perms),
+        _ => None,
+    }
+}
+
+/// `(block NAME STATEMENT...)` whose statements all take the shortcut,
+/// separated by blanks and line breaks.
+fn block(
+    src: &str,
+    at: usize,
+    keyword_end: usize,
+    nest: Nesting,
+    room: usize,
+    names: &RefCell<Interner>,
+    perms: &RefCell<FxHashMap<&str, Arc<Expr>>>,
+) -> Option<(Statement, usize)> {
+    let b = src.as_bytes();
+    if b.get(keyword_end) != Some(&b' ') {
+        return None;
+    }
+    let name_end = symbol_end(b, keyword_end + 1);
+    if name_end == keyword_end + 1 || !matches!(b.get(name_end), Some(b' ' | b'\t' | b'\n' | b'\r'))
+    {
+        return None;
+    }
+    let name = Name::from_sym(
+        names
+            .borrow()
+            .declared(&src[keyword_end + 1..name_end])
+            .ok()?,
+    );
+    let mut i = name_end;
+    let mut body = Vec::new();
+    loop {
+        while matches!(b.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            i += 1;
+        }
+        match b.get(i)? {
+            b')' => break,
+            b'(' => {
+                let (statement, end) = statement(src, i, nest, room - 1, names, perms)?;
+                body.push(statement);
+                i = end;
+            }
+            _ => return None,
+        }
+    }
+    if body.is_empty() {
+        return None;
+    }
+    let end = i + 1;
+    let block = Block {
+        name,
+        body,
+        span: Span::new(at, end),
+    };
+    Some((Statement::from(block), end))
+}
+
+/// `(type NAME)`.
+fn type_declaration(
+    src: &str,
+    at: usize,
+    keyword_end: usize,
+    names: &RefCell<Interner>,
+) -> Option<(Statement, usize)> {
+    let b = src.as_bytes();
+    if b.get(keyword_end) != Some(&b' ') {
+        return None;
+    }
+    let name_at = keyword_end + 1;
+    let name_end = symbol_end(b, name_at);
+    if name_end == name_at || b.get(name_end) != Some(&b')') {
+        return None;
+    }
+    let text = &src[name_at..name_end];
+    NameKind::Type.check(text).ok()?;
+    let name = Name::from_sym(names.borrow().declared(text).ok()?);
+    let end = name_end + 1;
+    let declaration = Type {
+        name,
+        span: Span::new(at, end),
+    };
+    Some((Statement::from(declaration), end))
+}
+
 /// The rule at `at` (a `(`) and where its text ends, or `None`.
-pub(super) fn av_rule(
+fn av_rule(
     src: &str,
     at: usize,
     names: &RefCell<Interner>,
@@ -161,6 +272,28 @@ mod tests {
             "(allowx a b (ioctl file (1)))",
             "(allow a b (file ()))",
             "(allow a b cp)",
+            "(type t)",
+            "(type self)",
+            "(type all)",
+            "(type a.b)",
+            "(type 9)",
+            "(type t )",
+            "(type  t)",
+            "(type t u)",
+            "(type (t))",
+            "(type)",
+            "(type t",
+            "(block b (type p) (allow p self (file (read write))))",
+            "(block b\n    (type p)\n    (allow p self (file (read write)))\n)",
+            "(block b (block c (type p)) (type q))",
+            "(block b)",
+            "(block b ; c\n (type p))",
+            "(block b (type p) x)",
+            "(block b (typeattribute p))",
+            "(block b.c (type p))",
+            "(block all (type p))",
+            "(block b (type p)",
+            "(block (type p))",
         ];
         // Each line twice, so that the second meets a permission list read
         // before, and after another rule with the same list.
@@ -171,11 +304,16 @@ mod tests {
             );
         }
         // At the depth limit the shortcut gives way to the general parse.
-        for limit in [2, 3, 4] {
+        for limit in [1, 2, 3, 4, 5, 6] {
             same(
                 "(allow a b (file (read)))\n(allow a b (file (read)))\n",
                 limit,
             );
+            same(
+                "(allow a b (file (read)))\n(block b (block c (allow a b (file (read)))))\n",
+                limit,
+            );
+            same("(block b (block c (type t)))\n", limit);
         }
     }
 
@@ -195,6 +333,8 @@ mod tests {
                     Just("read".to_string()), Just("write".to_string()), Just("self".to_string()),
                     Just("all".to_string()), Just(".a.b".to_string()), Just("a.".to_string()),
                     Just("9".to_string()), Just("\"s\"".to_string()), Just("x$".to_string()),
+                    Just("type".to_string()), Just("(type t)".to_string()),
+                    Just("block".to_string()), Just("(block b".to_string()),
                 ],
                 0..24,
             )

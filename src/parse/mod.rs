@@ -410,12 +410,11 @@ fn parse_part_with(
     let names = RefCell::new(Interner::default());
     let perms = RefCell::new(FxHashMap::default());
     let mut statements = Vec::new();
-    let fast =
-        shortcut && reader.depth_room() >= 3 && statements::forbidden_by("allow", nest).is_none();
+    let room = reader.depth_room();
     loop {
-        if fast
+        if shortcut
             && let Some(at) = reader.next_start()
-            && let Some((rule, end)) = fast::av_rule(src, at, &names, &perms)
+            && let Some((rule, end)) = fast::statement(src, at, nest, room, &names, &perms)
         {
             statements.push(rule);
             reader.skip_to(end);
@@ -508,6 +507,16 @@ pub(crate) struct Interner {
 }
 
 impl Interner {
+    /// A fresh text for the declared name `s`, validated; the shared one if
+    /// `s` was referenced already.
+    fn declared(&self, s: &str) -> Result<Sym, NameError> {
+        if let Some(sym) = self.idents.get(s) {
+            return Ok(sym.clone());
+        }
+        check(s, Checked::Name)?;
+        Ok(Sym::from(s))
+    }
+
     /// The shared text for `s`, validated as `kind` (once per text).
     fn intern(&mut self, s: &str, kind: Checked) -> Result<Sym, NameError> {
         // An identifier is also a valid reference and quoted string.
@@ -556,11 +565,10 @@ impl<'s, 'a> Cx<'s, 'a> {
 
     /// A fresh text for the declared name `s`, validated.
     pub fn declared(&self, s: &'a str, i: usize) -> DResult<Sym> {
-        if let Some(sym) = self.names.borrow().idents.get(s) {
-            return Ok(sym.clone());
-        }
-        check(s, Checked::Name).map_err(|e| self.name_error(e, i))?;
-        Ok(Sym::from(s))
+        self.names
+            .borrow()
+            .declared(s)
+            .map_err(|e| self.name_error(e, i))
     }
 
     /// The shared text for `s`, validated as `kind` (once per text).
