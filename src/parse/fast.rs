@@ -36,177 +36,178 @@ fn word_then_space(b: &[u8], i: usize) -> Option<(usize, usize)> {
     (end > i && b.get(end) == Some(&b' ')).then_some((end, end + 1))
 }
 
-/// The statement at `at` (a `(`) inside containers nested as `nest`
-/// says, with room for `room` more open lists before a depth limit, and
-/// where its text ends; or `None`.
-pub(super) fn statement(
-    src: &str,
-    at: usize,
-    nest: Nesting,
-    room: usize,
-    names: &RefCell<Interner>,
-    perms: &RefCell<FxHashMap<&str, Arc<Expr>>>,
-) -> Option<(Statement, usize)> {
-    let b = src.as_bytes();
-    if b.get(at) != Some(&b'(') {
-        return None;
-    }
-    let keyword_end = symbol_end(b, at + 1);
-    let keyword = &src[at + 1..keyword_end];
-    if super::statements::forbidden_by(keyword, nest).is_some() {
-        return None;
-    }
-    match keyword {
-        "type" if room >= 1 => type_declaration(src, at, keyword_end, names),
-        "block" if room >= 1 => block(src, at, keyword_end, nest, room, names, perms),
-        _ if room >= 3 => av_rule(src, at, names, perms),
-        _ => None,
-    }
+/// What the shortcut reads with: the text, the part's interner and
+/// permission lists, and a stack the statements of blocks are gathered on
+/// (shared by nested blocks, each taking its own run off the top, so each
+/// body is allocated once, at its length, as the general parse allocates
+/// it).
+pub(super) struct Shortcut<'s, 'a> {
+    pub src: &'a str,
+    pub names: &'s RefCell<Interner>,
+    pub perms: &'s RefCell<FxHashMap<&'a str, Arc<Expr>>>,
+    pub scratch: Vec<Statement>,
 }
 
-/// `(block NAME STATEMENT...)` whose statements all take the shortcut,
-/// separated by blanks and line breaks.
-fn block(
-    src: &str,
-    at: usize,
-    keyword_end: usize,
-    nest: Nesting,
-    room: usize,
-    names: &RefCell<Interner>,
-    perms: &RefCell<FxHashMap<&str, Arc<Expr>>>,
-) -> Option<(Statement, usize)> {
-    let b = src.as_bytes();
-    if b.get(keyword_end) != Some(&b' ') {
-        return None;
-    }
-    let name_end = symbol_end(b, keyword_end + 1);
-    if name_end == keyword_end + 1 || !matches!(b.get(name_end), Some(b' ' | b'\t' | b'\n' | b'\r'))
-    {
-        return None;
-    }
-    let name = Name::from_sym(
-        names
-            .borrow()
-            .declared(&src[keyword_end + 1..name_end])
-            .ok()?,
-    );
-    let mut i = name_end;
-    let mut body = Vec::new();
-    loop {
-        while matches!(b.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-            i += 1;
-        }
-        match b.get(i)? {
-            b')' => break,
-            b'(' => {
-                let (statement, end) = statement(src, i, nest, room - 1, names, perms)?;
-                body.push(statement);
-                i = end;
-            }
-            _ => return None,
-        }
-    }
-    if body.is_empty() {
-        return None;
-    }
-    let end = i + 1;
-    let block = Block {
-        name,
-        body,
-        span: Span::new(at, end),
-    };
-    Some((Statement::from(block), end))
-}
-
-/// `(type NAME)`.
-fn type_declaration(
-    src: &str,
-    at: usize,
-    keyword_end: usize,
-    names: &RefCell<Interner>,
-) -> Option<(Statement, usize)> {
-    let b = src.as_bytes();
-    if b.get(keyword_end) != Some(&b' ') {
-        return None;
-    }
-    let name_at = keyword_end + 1;
-    let name_end = symbol_end(b, name_at);
-    if name_end == name_at || b.get(name_end) != Some(&b')') {
-        return None;
-    }
-    let text = &src[name_at..name_end];
-    NameKind::Type.check(text).ok()?;
-    let name = Name::from_sym(names.borrow().declared(text).ok()?);
-    let end = name_end + 1;
-    let declaration = Type {
-        name,
-        span: Span::new(at, end),
-    };
-    Some((Statement::from(declaration), end))
-}
-
-/// The rule at `at` (a `(`) and where its text ends, or `None`.
-fn av_rule(
-    src: &str,
-    at: usize,
-    names: &RefCell<Interner>,
-    perms: &RefCell<FxHashMap<&str, Arc<Expr>>>,
-) -> Option<(Statement, usize)> {
-    let b = src.as_bytes();
-    if b.get(at) != Some(&b'(') {
-        return None;
-    }
-    let (keyword_end, source_at) = word_then_space(b, at + 1)?;
-    let kind = AvKind::from_keyword(&src[at + 1..keyword_end])?;
-    let (source_end, target_at) = word_then_space(b, source_at)?;
-    let (target_end, open_at) = word_then_space(b, target_at)?;
-    if b.get(open_at) != Some(&b'(') {
-        return None;
-    }
-    let (class_end, list_at) = word_then_space(b, open_at + 1)?;
-    if b.get(list_at) != Some(&b'(') {
-        return None;
-    }
-    // PERM PERM ... PERM) with single spaces.
-    let mut i = list_at + 1;
-    loop {
-        let end = symbol_end(b, i);
-        if end == i {
+impl Shortcut<'_, '_> {
+    /// The statement at `at` (a `(`) inside containers nested as `nest`
+    /// says, with room for `room` more open lists before a depth limit,
+    /// and where its text ends; or `None`.
+    pub(super) fn statement(
+        &mut self,
+        at: usize,
+        nest: Nesting,
+        room: usize,
+    ) -> Option<(Statement, usize)> {
+        let b = self.src.as_bytes();
+        if b.get(at) != Some(&b'(') {
             return None;
         }
-        match b.get(end)? {
-            b' ' => i = end + 1,
-            b')' => {
-                i = end + 1;
-                break;
-            }
-            _ => return None,
+        let keyword_end = symbol_end(b, at + 1);
+        let keyword = &self.src[at + 1..keyword_end];
+        if super::statements::forbidden_by(keyword, nest).is_some() {
+            return None;
+        }
+        match keyword {
+            "type" if room >= 1 => self.type_declaration(at, keyword_end),
+            "block" if room >= 1 => self.block(at, keyword_end, nest, room),
+            _ if room >= 3 => self.av_rule(at),
+            _ => None,
         }
     }
-    let list_end = i;
-    if b.get(list_end..list_end + 2) != Some(b"))") {
-        return None;
+
+    /// `(block NAME STATEMENT...)` whose statements all take the shortcut,
+    /// separated by blanks and line breaks.
+    fn block(
+        &mut self,
+        at: usize,
+        keyword_end: usize,
+        nest: Nesting,
+        room: usize,
+    ) -> Option<(Statement, usize)> {
+        let b = self.src.as_bytes();
+        if b.get(keyword_end) != Some(&b' ') {
+            return None;
+        }
+        let name_end = symbol_end(b, keyword_end + 1);
+        if name_end == keyword_end + 1
+            || !matches!(b.get(name_end), Some(b' ' | b'\t' | b'\n' | b'\r'))
+        {
+            return None;
+        }
+        let text = &self.src[keyword_end + 1..name_end];
+        let name = Name::from_sym(self.names.borrow().declared(text).ok()?);
+        let mut i = name_end;
+        let base = self.scratch.len();
+        let body = loop {
+            while matches!(b.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+                i += 1;
+            }
+            let child = match b.get(i) {
+                Some(b')') if self.scratch.len() > base => {
+                    break Some(self.scratch.split_off(base));
+                }
+                Some(b'(') => self.statement(i, nest, room - 1),
+                _ => None,
+            };
+            match child {
+                Some((statement, end)) => {
+                    self.scratch.push(statement);
+                    i = end;
+                }
+                None => break None,
+            }
+        };
+        let Some(body) = body else {
+            self.scratch.truncate(base);
+            return None;
+        };
+        let end = i + 1;
+        let block = Block {
+            name,
+            body,
+            span: Span::new(at, end),
+        };
+        Some((Statement::from(block), end))
     }
-    let end = list_end + 2;
-    let perms = perms.borrow().get(&src[list_at..list_end]).cloned()?;
-    let mut names = names.borrow_mut();
-    let mut name = |from: usize, to: usize| {
-        names
-            .intern(&src[from..to], Checked::Ref)
-            .ok()
-            .map(Ref::from_sym)
-    };
-    let source = name(source_at, source_end)?;
-    let target = name(target_at, target_end)?;
-    let class = name(open_at + 1, class_end)?;
-    let rule = AvRule {
-        kind,
-        source,
-        target,
-        classperms: ClassPerms::Anonymous { class, perms },
-        span: Span::new(at, end),
-    };
-    Some((Statement::from(rule), end))
+
+    /// `(type NAME)`.
+    fn type_declaration(&self, at: usize, keyword_end: usize) -> Option<(Statement, usize)> {
+        let b = self.src.as_bytes();
+        if b.get(keyword_end) != Some(&b' ') {
+            return None;
+        }
+        let name_at = keyword_end + 1;
+        let name_end = symbol_end(b, name_at);
+        if name_end == name_at || b.get(name_end) != Some(&b')') {
+            return None;
+        }
+        let text = &self.src[name_at..name_end];
+        NameKind::Type.check(text).ok()?;
+        let name = Name::from_sym(self.names.borrow().declared(text).ok()?);
+        let end = name_end + 1;
+        let declaration = Type {
+            name,
+            span: Span::new(at, end),
+        };
+        Some((Statement::from(declaration), end))
+    }
+
+    /// The rule at `at` (a `(`) and where its text ends, or `None`.
+    fn av_rule(&self, at: usize) -> Option<(Statement, usize)> {
+        let src = self.src;
+        let b = src.as_bytes();
+        let (keyword_end, source_at) = word_then_space(b, at + 1)?;
+        let kind = AvKind::from_keyword(&src[at + 1..keyword_end])?;
+        let (source_end, target_at) = word_then_space(b, source_at)?;
+        let (target_end, open_at) = word_then_space(b, target_at)?;
+        if b.get(open_at) != Some(&b'(') {
+            return None;
+        }
+        let (class_end, list_at) = word_then_space(b, open_at + 1)?;
+        if b.get(list_at) != Some(&b'(') {
+            return None;
+        }
+        // PERM PERM ... PERM) with single spaces.
+        let mut i = list_at + 1;
+        loop {
+            let end = symbol_end(b, i);
+            if end == i {
+                return None;
+            }
+            match b.get(end)? {
+                b' ' => i = end + 1,
+                b')' => {
+                    i = end + 1;
+                    break;
+                }
+                _ => return None,
+            }
+        }
+        let list_end = i;
+        if b.get(list_end..list_end + 2) != Some(b"))") {
+            return None;
+        }
+        let end = list_end + 2;
+        let perms = self.perms.borrow().get(&src[list_at..list_end]).cloned()?;
+        let mut names = self.names.borrow_mut();
+        let mut name = |from: usize, to: usize| {
+            names
+                .intern(&src[from..to], Checked::Ref)
+                .ok()
+                .map(Ref::from_sym)
+        };
+        let source = name(source_at, source_end)?;
+        let target = name(target_at, target_end)?;
+        let class = name(open_at + 1, class_end)?;
+        let rule = AvRule {
+            kind,
+            source,
+            target,
+            classperms: ClassPerms::Anonymous { class, perms },
+            span: Span::new(at, end),
+        };
+        Some((Statement::from(rule), end))
+    }
 }
 
 #[cfg(test)]

@@ -215,12 +215,7 @@ fn parse_container(src: &str, max_depth: usize, parts: usize) -> Option<Policy> 
     let name = crate::ast::Name::new(&src[name_start..name_end]).ok()?;
     // The body: from after the name (a comment there is the body's) to the
     // closing parenthesis.
-    let mut bounds = split_points(b, name_end, close, parts, false);
-    bounds.push(close);
-    bounds.dedup();
-    if bounds.len() < 2 || (parts > 1 && bounds.len() < 3) {
-        return None;
-    }
+    let bounds = body_split_points(b, name_end, close, parts)?;
     let results = if bounds.len() == 2 {
         vec![parse_part(src, max_depth, name_end, close, nest, 1)]
     } else {
@@ -253,7 +248,7 @@ fn parse_container(src: &str, max_depth: usize, parts: usize) -> Option<Policy> 
 /// next part's start and `None` asks for a sequential parse. Of several
 /// errors, the first in the file wins.
 fn parse_parallel(src: &str, max_depth: usize, parts: usize) -> DResult<Option<Policy>> {
-    let mut bounds = split_points(src.as_bytes(), 0, src.len(), parts, true);
+    let mut bounds = split_points(src.as_bytes(), 0, src.len(), parts, b"");
     bounds.push(src.len());
     bounds.dedup();
     if bounds.len() < 3 {
@@ -321,58 +316,78 @@ fn parse_parts(
     })
 }
 
-/// Where to split `src[start..end]` into `parts` shares: offsets of `(`
-/// at nesting depth 0 (relative to `start`), the first at or after each
-/// share's nominal start, after a leading `start`; with `line_start`, only
-/// a `(` that begins a line. Fewer than `parts` when the range has fewer
-/// statements past those points: a file that is one container has none,
-/// and is parsed on one thread without a wasted attempt.
+/// Where to split a container's body (`src[start..end]`, from after its
+/// name to its `)`) into `parts`: between lines that open a statement with
+/// the indentation of its first one. One part (read on this thread) when
+/// `parts` is 1 or the body has no such layout (its first statement on the
+/// header's line, a comment before it); `None` when `parts` asks for more
+/// and no split point is found (the caller tries the other strategies).
+fn body_split_points(b: &[u8], start: usize, end: usize, parts: usize) -> Option<Vec<usize>> {
+    let one = vec![start, end];
+    if parts <= 1 {
+        return Some(one);
+    }
+    let Some(first) = b[start..end]
+        .iter()
+        .position(|&c| c == b'(')
+        .map(|p| start + p)
+    else {
+        return Some(one);
+    };
+    let line_start = b[..first]
+        .iter()
+        .rposition(|&c| c == b'\n')
+        .map_or(first, |n| n + 1);
+    if line_start <= start
+        || !b[line_start..first]
+            .iter()
+            .all(|&c| c == b' ' || c == b'\t')
+    {
+        return Some(one);
+    }
+    let mut bounds = split_points(b, start, end, parts, &b[line_start..first]);
+    bounds.push(end);
+    bounds.dedup();
+    (bounds.len() >= 3).then_some(bounds)
+}
+
+/// Where to split `src[start..end]` into `parts` shares: for each share's
+/// nominal start, the first `(` after it that begins a line indented by
+/// exactly `indent` (nothing for top-level statements; a container body's
+/// own indentation), after a leading `start`. Fewer than `parts` when no
+/// such line follows a nominal start.
 ///
-/// The scan skips comments and quoted strings as the lexer reads them; it
-/// works on bytes, since a share's nominal start can fall inside a
-/// multi-byte character, and every byte it splits before is ASCII.
-fn split_points(
-    src: &[u8],
-    start: usize,
-    end: usize,
-    parts: usize,
-    line_start: bool,
-) -> Vec<usize> {
+/// A `(` that begins a line is never inside a comment or a quoted string
+/// (neither spans lines), but it may be inside a statement of a file laid
+/// out otherwise; then the part before it reads past it, the parts do not
+/// align, and the caller parses another way. So the split costs a few
+/// lines' reading, not a scan of the file: it works on bytes, and every
+/// byte it splits before is ASCII.
+fn split_points(src: &[u8], start: usize, end: usize, parts: usize, indent: &[u8]) -> Vec<usize> {
     let mut bounds = vec![start];
-    let target = |k: usize| start + (end - start) / parts * k;
-    let mut next = 1;
-    let mut depth = 0usize;
-    let mut i = start;
-    while i < end && next < parts {
-        match src[i] {
-            b';' => {
-                i += src[i..end]
-                    .iter()
-                    .position(|&b| b == b'\n' || b == b'\r')
-                    .unwrap_or(end - i);
-                continue;
+    for k in 1..parts {
+        let target = start + (end - start) / parts * k;
+        let mut i = target.max(bounds[bounds.len() - 1] + 1);
+        let found = loop {
+            let Some(newline) = src
+                .get(i..end)
+                .and_then(|s| s.iter().position(|&b| b == b'\n'))
+            else {
+                break None;
+            };
+            let line = i + newline + 1;
+            if src.get(line..line + indent.len()) == Some(indent)
+                && src.get(line + indent.len()) == Some(&b'(')
+                && line + indent.len() < end
+            {
+                break Some(line + indent.len());
             }
-            b'"' => {
-                i += 1 + src[i + 1..end]
-                    .iter()
-                    .position(|&b| matches!(b, b'"' | b'\n' | b'\r'))
-                    .unwrap_or(end - i - 1);
-            }
-            b'(' => {
-                if depth == 0
-                    && i >= target(next)
-                    && i > start
-                    && (!line_start || src[i - 1] == b'\n')
-                {
-                    bounds.push(i);
-                    next += 1;
-                }
-                depth += 1;
-            }
-            b')' => depth = depth.saturating_sub(1),
-            _ => {}
+            i = line;
+        };
+        match found {
+            Some(at) => bounds.push(at),
+            None => break,
         }
-        i += 1;
     }
     bounds
 }
@@ -411,10 +426,16 @@ fn parse_part_with(
     let perms = RefCell::new(FxHashMap::default());
     let mut statements = Vec::new();
     let room = reader.depth_room();
+    let mut fast = fast::Shortcut {
+        src,
+        names: &names,
+        perms: &perms,
+        scratch: Vec::new(),
+    };
     loop {
         if shortcut
             && let Some(at) = reader.next_start()
-            && let Some((rule, end)) = fast::statement(src, at, nest, room, &names, &perms)
+            && let Some((rule, end)) = fast.statement(at, nest, room)
         {
             statements.push(rule);
             reader.skip_to(end);
@@ -889,7 +910,8 @@ mod tests {
             src.push_str(&format!("(allow t{i} self (file (read write)))\n"));
         }
         src.push_str(")\n");
-        assert_eq!(split_points(src.as_bytes(), 0, src.len(), 2, true), [0]);
+        // Its statements start lines, so a split is tried and refused.
+        assert_eq!(split_points(src.as_bytes(), 0, src.len(), 2, b"").len(), 2);
         assert!(
             parse_parallel(&src, DEFAULT_MAX_DEPTH, 2)
                 .unwrap()
@@ -898,13 +920,17 @@ mod tests {
     }
 
     #[test]
-    fn split_points_skip_comments_and_strings() {
+    fn split_points_are_lines_that_open_with_the_indentation() {
         let src = b"(a)\n; (x\n(b \"(\")\n(c)\n(d)\n";
-        // Shares of 6 bytes: `(b` at 9, `(c` at 17, `(d` at 21; the `(` of
-        // the comment and of the string do not count.
-        assert_eq!(split_points(src, 0, src.len(), 4, true), [0, 9, 17, 21]);
-        let src = b"(a (b\n(c)\n(d)))\n(e)\n";
-        assert_eq!(split_points(src, 0, src.len(), 2, true), [0, 16]);
+        // Shares of 6 bytes: the first line opening with `(` after 6, 12
+        // and 18: `(b` at 9, `(c` at 17, `(d` at 21; the comment's `(` is
+        // not at a line's start.
+        assert_eq!(split_points(src, 0, src.len(), 4, b""), [0, 9, 17, 21]);
+        let src = b"(block a\n    (b)\n    (c (d\n        (e)))\n    (f)\n)\n";
+        // Inside the block: only lines indented as its first statement.
+        let close = src.len() - 2;
+        assert_eq!(split_points(src, 8, close, 2, b"    "), [8, 45]);
+        assert_eq!(split_points(src, 8, close, 8, b"    ").len(), 3);
     }
 
     #[test]
