@@ -409,7 +409,7 @@ fn parse_part(
     parse_part_with(src, max_depth, start, end, nest, depth, true)
 }
 
-/// [`parse_part`], with the access vector rule shortcut ([`fast`]) on or
+/// [`parse_part`], with the shortcut for the commonest statements ([`fast`]) on or
 /// off (the tests compare the two).
 fn parse_part_with(
     src: &str,
