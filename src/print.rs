@@ -102,6 +102,14 @@ impl Printer<'_> {
     #[inline]
     fn token(&mut self) {
         self.tokens += 1;
+        if !self.inside.is_empty() {
+            self.comments_after_token();
+        }
+    }
+
+    /// Writes the comments written after the token just counted.
+    #[cold]
+    fn comments_after_token(&mut self) {
         while self
             .inside
             .first()
