@@ -259,26 +259,15 @@ impl Store {
     /// the node lacks, outside optionals.
     fn preflight(&self, name: &str, cil: &str) -> Result<(), InstallError> {
         let node = self.policy_cil(name)?;
-        let mut policies = Vec::with_capacity(node.len() + 1);
-        for (file, text) in &node {
-            let policy = crate::parse(text).map_err(|e| {
-                InstallError::Semodule(format!("the store's module {file} does not parse: {e}"))
-            })?;
-            policies.push(policy);
-        }
         let module = crate::parse(cil).map_err(|e| InstallError::Preflight {
             module: name.into(),
             missing: vec![e.to_string()],
         })?;
-        let mut inputs: Vec<Input<'_>> = node
-            .iter()
-            .zip(&policies)
-            .map(|((f, _), p)| Input::new(f, p))
-            .collect();
         let file = format!("{name}.cil");
-        inputs.push(Input::new(&file, &module));
-        let model = resolve(&inputs);
-        let ours = inputs.len() - 1;
+        let model = resolve_texts(&node, Some((&file, &module))).map_err(|(f, e)| {
+            InstallError::Semodule(format!("the store's module {f} does not parse: {e}"))
+        })?;
+        let ours = node.len();
         let missing: BTreeSet<String> = model
             .diagnostics
             .iter()
@@ -318,16 +307,7 @@ impl Store {
             .iter()
             .position(|(f, _)| *f == file)
             .ok_or_else(|| fail("`semodule -E all` does not give it".into()))?;
-        let mut policies = Vec::with_capacity(all.len());
-        for (f, text) in &all {
-            policies.push(crate::parse(text).map_err(|e| fail(format!("{f}: {e}")))?);
-        }
-        let inputs: Vec<Input<'_>> = all
-            .iter()
-            .zip(&policies)
-            .map(|((f, _), p)| Input::new(f, p))
-            .collect();
-        let model = resolve(&inputs);
+        let model = resolve_texts(&all, None).map_err(|(f, e)| fail(format!("{f}: {e}")))?;
         let binary = newest_policy(&self.policy_file()).ok_or_else(|| {
             fail(format!(
                 "no binary policy in {}",
@@ -397,6 +377,25 @@ impl Store {
         }
         Ok(checked)
     }
+}
+
+/// The store's modules (file, text) parsed and resolved together, with
+/// `extra` after them; or the first that does not parse.
+fn resolve_texts(
+    texts: &[(String, String)],
+    extra: Option<(&str, &crate::Policy)>,
+) -> Result<crate::resolve::Model, (String, crate::ParseError)> {
+    let policies = texts
+        .iter()
+        .map(|(f, text)| crate::parse(text).map_err(|e| (f.clone(), e)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut inputs: Vec<Input<'_>> = texts
+        .iter()
+        .zip(&policies)
+        .map(|((f, _), p)| Input::new(f, p))
+        .collect();
+    inputs.extend(extra.map(|(f, p)| Input::new(f, p)));
+    Ok(resolve(&inputs))
 }
 
 /// The binary policy file with the highest version in `dir`

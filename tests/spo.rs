@@ -127,17 +127,18 @@ fn check_constraints(object: &crd::Object) {
                     .all(|c| c.is_ascii_alphanumeric() || ".-_".contains(c)))
     };
     let word = |s: &str| key(s) && s != "@self";
+    // Both profile kinds: the v1 API, and no namespace (cluster-scoped).
+    let profile = |api_version: &str, metadata: &crd::Metadata| {
+        assert_eq!(api_version, spo::API_VERSION);
+        assert!(metadata.namespace.is_none(), "profiles are cluster-scoped");
+    };
     match object {
         crd::Object::SelinuxProfile {
             api_version,
             metadata,
             spec,
         } => {
-            assert_eq!(api_version, spo::API_VERSION);
-            assert!(
-                metadata.namespace.is_none(),
-                "SelinuxProfile is cluster-scoped"
-            );
+            profile(api_version, metadata);
             for inherit in spec.inherit.iter().flatten() {
                 let kind = inherit.kind.as_deref().unwrap_or("System");
                 assert!(["System", "SelinuxProfile"].contains(&kind), "{kind}");
@@ -162,11 +163,7 @@ fn check_constraints(object: &crd::Object) {
             metadata,
             spec,
         } => {
-            assert_eq!(api_version, spo::API_VERSION);
-            assert!(
-                metadata.namespace.is_none(),
-                "RawSelinuxProfile is cluster-scoped"
-            );
+            profile(api_version, metadata);
             let policy = spec.policy.as_deref().unwrap_or_default();
             let chars = policy.chars().count();
             assert!(

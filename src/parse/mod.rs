@@ -193,11 +193,9 @@ fn parse_container(src: &str, max_depth: usize, parts: usize) -> Option<Policy> 
         }
         p
     };
+    // `b[close]` is `)`: no symbol runs past it.
     let symbol = |p: usize| {
-        let mut e = p;
-        while e < close && crate::ast::names::is_symbol_byte(b[e]) {
-            e += 1;
-        }
+        let e = crate::syntax::symbol_end(b, p);
         (e > p).then_some(e)
     };
     let keyword_start = skip_space(open + 1);
@@ -565,9 +563,9 @@ impl Interner {
 /// The kinds of name a text can be validated as.
 #[derive(Clone, Copy)]
 pub(crate) enum Checked {
-    Name = 1,
-    Ref = 2,
-    QString = 4,
+    Name,
+    Ref,
+    QString,
 }
 
 impl<'s, 'a> Cx<'s, 'a> {

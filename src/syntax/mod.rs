@@ -394,10 +394,7 @@ impl<'a> Reader<'a> {
                 }
                 _ if is_symbol_byte(c) => {
                     let start = pos;
-                    pos += 1;
-                    while pos < b.len() && is_symbol_byte(b[pos]) {
-                        pos += 1;
-                    }
+                    pos = symbol_end(b, pos + 1);
                     nodes.push(Node {
                         kind: Kind::Symbol,
                         span: Span::new(start, pos),
@@ -426,6 +423,15 @@ impl<'a> Reader<'a> {
             )
         }
     }
+}
+
+/// One past the symbol that starts at `i` (`i` itself if none does): the
+/// lexer's rule for where a symbol ends, for every reader of raw text.
+pub(crate) fn symbol_end(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() && is_symbol_byte(b[i]) {
+        i += 1;
+    }
+    i
 }
 
 /// The parts of a line mark after `;;*`.
