@@ -59,13 +59,14 @@ impl Shortcut<'_, '_> {
         let keyword = &self.src[at + 1..keyword_end];
         // Only the keywords the shortcut reads are checked against the
         // enclosing containers; any other goes the general way at once.
-        let av = AvKind::from_keyword(keyword);
-        if (av.is_none() && keyword != "type" && keyword != "block")
-            || super::statements::forbidden_by(keyword, nest).is_some()
-        {
+        let kind = match keyword {
+            "type" | "block" => None,
+            _ => Some(AvKind::from_keyword(keyword)?),
+        };
+        if super::statements::forbidden_by(keyword, nest).is_some() {
             return None;
         }
-        match (keyword, av) {
+        match (keyword, kind) {
             ("type", _) if room >= 1 => self.type_declaration(at, keyword_end),
             ("block", _) if room >= 1 => self.block(at, keyword_end, nest, room),
             (_, Some(kind)) if room >= 3 => self.av_rule(at, keyword_end, kind),
