@@ -139,7 +139,7 @@ fn parse_policy(src: &str, max_depth: usize, threads: usize) -> DResult<Policy> 
     let parts = threads.min(src.len() / PARALLEL_MIN_PART);
     // Line marks pair up across statements, so a file with any is read in
     // one piece.
-    if src.len() >= PARALLEL_MIN_PART && !src.contains(";;*") {
+    if src.len() >= PARALLEL_MIN_PART && memchr::memmem::find(src.as_bytes(), b";;*").is_none() {
         // A large file that is one container is read part by part even on
         // one thread: never as one arena of all its nodes.
         if let Some(policy) = parse_container(src, max_depth, parts.max(1)) {
