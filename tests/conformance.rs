@@ -72,6 +72,28 @@ fn the_whole_reference_policy_reprints_to_an_identical_binary() {
         "parallel and sequential parses differ"
     );
 
+    // The same text with tabs for spaces (each the same length, so every
+    // span stays where it was) takes the general path at every statement:
+    // what the shortcut reads is what the general parse reads, to the span.
+    let tabbed = cilgen::ParseOptions::new()
+        .threads(1)
+        .parse(&src.replace(' ', "\t"))
+        .unwrap();
+    assert!(
+        policy == tabbed,
+        "the shortcut and the general parse differ"
+    );
+    // (Spans take no part in `==`: compare their offsets.)
+    let spans = |p: &cilgen::Policy| {
+        p.walk()
+            .map(|s| (s.span().start, s.span().end))
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        spans(&policy) == spans(&tabbed),
+        "the shortcut and the general parse differ in spans"
+    );
+
     // The real policy uses only real permissions and libsepol 3.4 syntax.
     let problems = validate(&policy, &ValidateOptions::release(Release::V3_4));
     assert!(

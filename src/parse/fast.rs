@@ -1,15 +1,19 @@
 //! The most common statements read straight from their text:
 //! `(allow SOURCE TARGET (CLASS (PERM ...)))` (and the other access vector
-//! rules) whose permission list has been read before, `(type NAME)`, and
-//! `(block NAME ...)` of such statements, written with single spaces as
-//! `checkpolicy -C` and the canonical printer write them (a block's
-//! statements may stand on lines of their own).
+//! rules) whose permission list has been read before, `(type NAME)`,
+//! `(typetransition SOURCE TARGET CLASS RESULT)`, `(roletype ROLE TYPE)`,
+//! and the containers of such statements: `(block NAME ...)` and
+//! `(booleanif CONDITION (true ...) (false ...))` (or `tunableif`), whose
+//! condition is a name or an operator expression of names. They are read
+//! as `checkpolicy -C` and the canonical printer write them: single spaces
+//! inside a statement, a container's statements separated by blanks and
+//! line breaks.
 //!
-//! Three quarters of Debian's policy are such lines. Anything else (other
-//! spacing, a comment, a string, an expression, a name that does not
-//! validate, a permission list not seen yet) returns `None` and the form
-//! goes through the general reader and parser, which give the same tree
-//! for what this accepts and the errors for what it does not.
+//! Nineteen twentieths of Debian's policy are such statements. Anything
+//! else (other spacing, a comment, a string, a list argument, a name that
+//! does not validate, a permission list not seen yet) returns `None` and
+//! the form goes through the general reader and parser, which give the
+//! same tree for what this accepts and the errors for what it does not.
 
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -17,10 +21,18 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 
 use super::{Checked, Interner, Nesting};
-use crate::ast::names::NameKind;
-use crate::ast::{AvKind, AvRule, Block, ClassPerms, Expr, Name, Ref, Statement, Type};
+use crate::ast::names::{NameKind, OPERATOR_WORDS};
+use crate::ast::{
+    AvKind, AvRule, Block, ClassPerms, CondKind, Conditional, Expr, Name, Ref, RoleType, Statement,
+    Term, Type, TypeTransition,
+};
 use crate::span::Span;
 use crate::syntax::symbol_end;
+
+/// How deep a condition's operators may nest on the shortcut (the deepest
+/// of Debian's is 3); deeper ones take the general path, so the shortcut's
+/// recursion stays shallow whatever the depth limit.
+const MAX_CONDITION_DEPTH: usize = 8;
 
 /// The symbol at `i` and the position after it and the single space that
 /// must follow it.
@@ -29,11 +41,16 @@ fn word_then_space(b: &[u8], i: usize) -> Option<(usize, usize)> {
     (end > i && b.get(end) == Some(&b' ')).then_some((end, end + 1))
 }
 
+/// Whether `c` separates a container's statements.
+fn blank(c: Option<&u8>) -> bool {
+    matches!(c, Some(b' ' | b'\t' | b'\n' | b'\r'))
+}
+
 /// What the shortcut reads with: the text, the part's interner and
-/// permission lists, and a stack the statements of blocks are gathered on
-/// (shared by nested blocks, each taking its own run off the top, so each
-/// body is allocated once, at its length, as the general parse allocates
-/// it).
+/// permission lists, and a stack the statements of containers are gathered
+/// on (shared by nested containers, each taking its own run off the top, so
+/// each body is allocated once, at its length, as the general parse
+/// allocates it).
 pub(super) struct Shortcut<'s, 'a> {
     pub src: &'a str,
     pub names: &'s RefCell<Interner>,
@@ -60,7 +77,7 @@ impl Shortcut<'_, '_> {
         // Only the keywords the shortcut reads are checked against the
         // enclosing containers; any other goes the general way at once.
         let kind = match keyword {
-            "type" | "block" => None,
+            "type" | "block" | "typetransition" | "roletype" | "booleanif" | "tunableif" => None,
             _ => Some(AvKind::from_keyword(keyword)?),
         };
         if super::statements::forbidden_by(keyword, nest).is_some() {
@@ -68,14 +85,56 @@ impl Shortcut<'_, '_> {
         }
         match (keyword, kind) {
             ("type", _) if room >= 1 => self.type_declaration(at, keyword_end),
+            ("typetransition", _) if room >= 1 => self.type_transition(at, keyword_end),
+            ("roletype", _) if room >= 1 => self.role_type(at, keyword_end),
             ("block", _) if room >= 1 => self.block(at, keyword_end, nest, room),
+            ("booleanif", _) if room >= 2 => {
+                self.conditional(at, keyword_end, CondKind::Boolean, nest, room)
+            }
+            ("tunableif", _) if room >= 2 => {
+                self.conditional(at, keyword_end, CondKind::Tunable, nest, room)
+            }
             (_, Some(kind)) if room >= 3 => self.av_rule(at, keyword_end, kind),
             _ => None,
         }
     }
 
-    /// `(block NAME STATEMENT...)` whose statements all take the shortcut,
-    /// separated by blanks and line breaks.
+    /// The statements from `i` (after a container's header) to the
+    /// container's `)`, at least one, separated by blanks and line breaks,
+    /// each with `room` open lists left; and the position after the `)`.
+    fn body(
+        &mut self,
+        mut i: usize,
+        nest: Nesting,
+        room: usize,
+    ) -> Option<(Vec<Statement>, usize)> {
+        let b = self.src.as_bytes();
+        let base = self.scratch.len();
+        loop {
+            while blank(b.get(i)) {
+                i += 1;
+            }
+            let child = match b.get(i) {
+                Some(b')') if self.scratch.len() > base => {
+                    return Some((self.scratch.split_off(base), i + 1));
+                }
+                Some(b'(') => self.statement(i, nest, room),
+                _ => None,
+            };
+            match child {
+                Some((statement, end)) => {
+                    self.scratch.push(statement);
+                    i = end;
+                }
+                None => {
+                    self.scratch.truncate(base);
+                    return None;
+                }
+            }
+        }
+    }
+
+    /// `(block NAME STATEMENT...)` whose statements all take the shortcut.
     fn block(
         &mut self,
         at: usize,
@@ -88,39 +147,12 @@ impl Shortcut<'_, '_> {
             return None;
         }
         let name_end = symbol_end(b, keyword_end + 1);
-        if name_end == keyword_end + 1
-            || !matches!(b.get(name_end), Some(b' ' | b'\t' | b'\n' | b'\r'))
-        {
+        if name_end == keyword_end + 1 || !blank(b.get(name_end)) {
             return None;
         }
         let text = &self.src[keyword_end + 1..name_end];
         let name = Name::from_sym(self.names.borrow().declared(text).ok()?);
-        let mut i = name_end;
-        let base = self.scratch.len();
-        let body = loop {
-            while matches!(b.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-                i += 1;
-            }
-            let child = match b.get(i) {
-                Some(b')') if self.scratch.len() > base => {
-                    break Some(self.scratch.split_off(base));
-                }
-                Some(b'(') => self.statement(i, nest, room - 1),
-                _ => None,
-            };
-            match child {
-                Some((statement, end)) => {
-                    self.scratch.push(statement);
-                    i = end;
-                }
-                None => break None,
-            }
-        };
-        let Some(body) = body else {
-            self.scratch.truncate(base);
-            return None;
-        };
-        let end = i + 1;
+        let (body, end) = self.body(name_end, nest, room - 1)?;
         let block = Block {
             name,
             body,
@@ -129,26 +161,210 @@ impl Shortcut<'_, '_> {
         Some((Statement::from(block), end))
     }
 
-    /// `(type NAME)`.
-    fn type_declaration(&self, at: usize, keyword_end: usize) -> Option<(Statement, usize)> {
+    /// `(booleanif CONDITION BRANCH [BRANCH])` (or `tunableif`), each
+    /// branch `(true STATEMENT...)` or `(false STATEMENT...)` on the
+    /// shortcut, at most one of each.
+    fn conditional(
+        &mut self,
+        at: usize,
+        keyword_end: usize,
+        kind: CondKind,
+        nest: Nesting,
+        room: usize,
+    ) -> Option<(Statement, usize)> {
         let b = self.src.as_bytes();
         if b.get(keyword_end) != Some(&b' ') {
             return None;
         }
-        let name_at = keyword_end + 1;
-        let name_end = symbol_end(b, name_at);
-        if name_end == name_at || b.get(name_end) != Some(&b')') {
+        let depth = (room - 1).min(MAX_CONDITION_DEPTH);
+        let (condition, mut i) = self.term(keyword_end + 1, depth)?;
+        let inner = match kind {
+            CondKind::Boolean => Nesting {
+                in_booleanif: true,
+                ..nest
+            },
+            CondKind::Tunable => Nesting {
+                in_tunableif: true,
+                ..nest
+            },
+        };
+        let mut if_true = None;
+        let mut if_false = None;
+        loop {
+            let after = i;
+            while blank(b.get(i)) {
+                i += 1;
+            }
+            match b.get(i) {
+                Some(b')') if if_true.is_some() || if_false.is_some() => break,
+                Some(b'(') if i > after => {}
+                _ => return None,
+            }
+            let word_end = symbol_end(b, i + 1);
+            let which = match &self.src[i + 1..word_end] {
+                "true" => &mut if_true,
+                "false" => &mut if_false,
+                _ => return None,
+            };
+            if which.is_some() || !blank(b.get(word_end)) {
+                return None;
+            }
+            let (branch, end) = self.body(word_end, inner, room - 2)?;
+            *which = Some(branch);
+            i = end;
+        }
+        let end = i + 1;
+        let conditional = Conditional {
+            kind,
+            condition,
+            if_true,
+            if_false,
+            span: Span::new(at, end),
+        };
+        Some((Statement::from(conditional), end))
+    }
+
+    /// A condition's term at `i`: a name, or `(OPERATOR TERM [TERM])` of
+    /// the operators a condition takes, with `depth` more lists allowed;
+    /// and where it ends.
+    fn term(&self, i: usize, depth: usize) -> Option<(Term, usize)> {
+        let b = self.src.as_bytes();
+        if b.get(i) != Some(&b'(') {
+            let end = symbol_end(b, i);
+            // An operator word alone is an error the general parse reports.
+            if end == i || OPERATOR_WORDS.contains(&&self.src[i..end]) {
+                return None;
+            }
+            return Some((Term::Leaf(self.reference(i, end)?), end));
+        }
+        if depth == 0 {
             return None;
         }
-        let text = &self.src[name_at..name_end];
+        let op_end = symbol_end(b, i + 1);
+        let op = &self.src[i + 1..op_end];
+        if !matches!(op, "not" | "and" | "or" | "xor" | "eq" | "neq") {
+            return None;
+        }
+        if b.get(op_end) != Some(&b' ') {
+            return None;
+        }
+        let (first, mut j) = self.term(op_end + 1, depth - 1)?;
+        let first = Box::new(first);
+        let expr = if op == "not" {
+            Expr::Not(first)
+        } else {
+            if b.get(j) != Some(&b' ') {
+                return None;
+            }
+            let (second, end) = self.term(j + 1, depth - 1)?;
+            j = end;
+            let second = Box::new(second);
+            match op {
+                "and" => Expr::And(first, second),
+                "or" => Expr::Or(first, second),
+                "xor" => Expr::Xor(first, second),
+                "eq" => Expr::Eq(first, second),
+                _ => Expr::Neq(first, second),
+            }
+        };
+        if b.get(j) != Some(&b')') {
+            return None;
+        }
+        Some((Term::Expr(Box::new(expr)), j + 1))
+    }
+
+    /// `(type NAME)`.
+    fn type_declaration(&self, at: usize, keyword_end: usize) -> Option<(Statement, usize)> {
+        let ([(from, to)], end) = self.words(keyword_end)?;
+        let text = &self.src[from..to];
         NameKind::Type.check(text).ok()?;
         let name = Name::from_sym(self.names.borrow().declared(text).ok()?);
-        let end = name_end + 1;
         let declaration = Type {
             name,
             span: Span::new(at, end),
         };
         Some((Statement::from(declaration), end))
+    }
+
+    /// `(typetransition SOURCE TARGET CLASS RESULT)` (with an object name,
+    /// a string, it takes the general path).
+    fn type_transition(&self, at: usize, keyword_end: usize) -> Option<(Statement, usize)> {
+        let ([source, target, class, result], end) = self.words(keyword_end)?;
+        let rule = TypeTransition {
+            source: self.reference(source.0, source.1)?,
+            target: self.reference(target.0, target.1)?,
+            class: self.reference(class.0, class.1)?,
+            object_name: None,
+            result: self.reference(result.0, result.1)?,
+            span: Span::new(at, end),
+        };
+        Some((Statement::from(rule), end))
+    }
+
+    /// `(roletype ROLE TYPE)`.
+    fn role_type(&self, at: usize, keyword_end: usize) -> Option<(Statement, usize)> {
+        let ([role, ty], end) = self.words(keyword_end)?;
+        let statement = RoleType {
+            role: self.reference(role.0, role.1)?,
+            ty: self.reference(ty.0, ty.1)?,
+            span: Span::new(at, end),
+        };
+        Some((Statement::from(statement), end))
+    }
+
+    /// `N` symbols after the keyword ending at `keyword_end`, each after a
+    /// single space, then the statement's `)`: where each symbol is, and
+    /// the position after the `)`.
+    fn words<const N: usize>(&self, keyword_end: usize) -> Option<([(usize, usize); N], usize)> {
+        let b = self.src.as_bytes();
+        let mut words = [(0, 0); N];
+        let mut i = keyword_end;
+        for word in &mut words {
+            if b.get(i) != Some(&b' ') {
+                return None;
+            }
+            let end = symbol_end(b, i + 1);
+            if end == i + 1 {
+                return None;
+            }
+            *word = (i + 1, end);
+            i = end;
+        }
+        (b.get(i) == Some(&b')')).then_some((words, i + 1))
+    }
+
+    /// The reference spelt from `from` to `to`, if it validates.
+    fn reference(&self, from: usize, to: usize) -> Option<Ref> {
+        self.names
+            .borrow_mut()
+            .intern(&self.src[from..to], Checked::Ref)
+            .ok()
+            .map(Ref::from_sym)
+    }
+
+    /// The permission list from `from` to `to`, `(PERM ...)` of `count`
+    /// names: shared with every earlier list of the same text, as the
+    /// general parse shares them.
+    fn perms(&self, from: usize, to: usize, count: usize) -> Option<Arc<Expr>> {
+        let text = &self.src[from..to];
+        if let Some(perms) = self.perms.borrow().get(text) {
+            return Some(perms.clone());
+        }
+        let b = self.src.as_bytes();
+        let mut terms = Vec::with_capacity(count);
+        let mut i = from + 1;
+        while i < to - 1 {
+            let end = symbol_end(b, i);
+            // An operator word makes an expression, or an error.
+            if OPERATOR_WORDS.contains(&&self.src[i..end]) {
+                return None;
+            }
+            terms.push(Term::Leaf(self.reference(i, end)?));
+            i = end + 1;
+        }
+        let perms = Arc::new(Expr::List(terms));
+        self.perms.borrow_mut().insert(text, perms.clone());
+        Some(perms)
     }
 
     /// The `kind` rule at `at` (a `(`), its keyword ending at
@@ -171,7 +387,9 @@ impl Shortcut<'_, '_> {
         }
         // PERM PERM ... PERM) with single spaces.
         let mut i = list_at + 1;
+        let mut count = 0;
         loop {
+            count += 1;
             let end = symbol_end(b, i);
             if end == i {
                 return None;
@@ -190,7 +408,7 @@ impl Shortcut<'_, '_> {
             return None;
         }
         let end = list_end + 2;
-        let perms = self.perms.borrow().get(&src[list_at..list_end]).cloned()?;
+        let perms = self.perms(list_at, list_end, count)?;
         let mut names = self.names.borrow_mut();
         let mut name = |from: usize, to: usize| {
             names
@@ -297,6 +515,62 @@ mod tests {
             "(block all (type p))",
             "(block b (type p)",
             "(block (type p))",
+            "(allow a b (file (open)))",
+            "(allow a b (file (open read all)))",
+            "(allow a b (file (all)))",
+            "(allow a b (file (not read)))",
+            "(allow a b (file (x.y)))",
+            "(allow a b (file (read read)))",
+            "(allow a b (file (read 9)))",
+            "(typetransition a b file c)",
+            "(typetransition a b file \"n\" c)",
+            "(typetransition a b file)",
+            "(typetransition a b file c d e)",
+            "(typetransition a  b file c)",
+            "(typetransition a b (file) c)",
+            "(typetransition .a.b self file c.)",
+            "(typetransition a b file c",
+            "(roletype r t)",
+            "(roletype object_r all)",
+            "(roletype r)",
+            "(roletype r t u)",
+            "(roletype r (t))",
+            "(roletype r t )",
+            "(booleanif b (true (allow a b (file (read write)))))",
+            "(booleanif b (false (allow a b (file (read)))) (true (allow a b (file (write)))))",
+            "(booleanif b (true (allow a b (file (read)))) (false (allow a b (file (write)))))",
+            "(booleanif b\n    (true\n        (allow a b (file (read write)))\n        (typetransition a b file c)\n    )\n)",
+            "(booleanif (and b c) (true (allow a b (file (read)))))",
+            "(booleanif (not b) (true (allow a b (file (read)))))",
+            "(booleanif (and (or a b) (not (xor c (eq d (neq e f))))) (true (allow a b (file (read)))))",
+            "(booleanif (all) (true (allow a b (file (read)))))",
+            "(booleanif (and a) (true (allow a b (file (read)))))",
+            "(booleanif (not a b) (true (allow a b (file (read)))))",
+            "(booleanif (a b) (true (allow a b (file (read)))))",
+            "(booleanif (range a b) (true (allow a b (file (read)))))",
+            "(booleanif and (true (allow a b (file (read)))))",
+            "(booleanif b.c (true (allow a b (file (read)))))",
+            "(booleanif 9 (true (allow a b (file (read)))))",
+            "(booleanif b (true))",
+            "(booleanif b)",
+            "(booleanif b (true (allow a b (file (read)))) (true (allow a b (file (read)))))",
+            "(booleanif b (true (allow a b (file (read)))) (false (allow a b (file (read)))) (false (allow a b (file (read)))))",
+            "(booleanif b (true (type t)))",
+            "(booleanif b (true (roletype r t)))",
+            "(booleanif b (true (neverallow a b (file (read)))))",
+            "(booleanif b (true (booleanif c (true (allow a b (file (read)))))))",
+            "(booleanif b (true (block c (allow a b (file (read))))))",
+            "(booleanif b(true (allow a b (file (read)))))",
+            "(booleanif b (true (allow a b (file (read))))(false (allow a b (file (read)))))",
+            "(booleanif b (maybe (allow a b (file (read)))))",
+            "(booleanif b (true (allow a b (file (read)))) x)",
+            "(booleanif b (true ; c\n (allow a b (file (read)))))",
+            "(booleanif b (true (allow a b (file (read))))",
+            "(tunableif t (true (allow a b (file (read)))))",
+            "(tunableif t (true (tunableif u (true (allow a b (file (read)))))))",
+            "(tunableif t (false (booleanif u (true (allow a b (file (read)))))))",
+            "(block b (booleanif c (true (allow a b (file (read))))))",
+            "(block b (tunableif c (true (type t))))",
         ];
         // Each line twice, so that the second meets a permission list read
         // before, and after another rule with the same list.
@@ -317,7 +591,31 @@ mod tests {
                 limit,
             );
             same("(block b (block c (type t)))\n", limit);
+            same("(roletype r t)\n(typetransition a b c d)\n", limit);
+            same(
+                "(booleanif b (true (allow a b (file (read)))))\n(allow a b (file (read)))\n",
+                limit,
+            );
+            same(
+                "(booleanif (and (not a) b) (true (typetransition a b c d)))\n",
+                limit,
+            );
+            same(
+                "(block b (tunableif (not (not (not a))) (false (roletype r t))))\n",
+                limit,
+            );
         }
+        // Past the shortcut's own depth of conditions.
+        let mut deep = "a".to_string();
+        for _ in 0..12 {
+            deep = format!("(not {deep})");
+        }
+        same(
+            &format!("(booleanif {deep} (true (allow a b (file (read)))))\n"),
+            DEFAULT_MAX_DEPTH,
+        );
+        // A permission list the shortcut reads first.
+        same("(allow a b (file (read write)))\n", DEFAULT_MAX_DEPTH);
     }
 
     proptest! {
@@ -331,27 +629,45 @@ mod tests {
         fn shaped_statements_read_the_same_with_and_without_the_shortcut(
             statements in proptest::collection::vec(
                 (
-                    prop::sample::select(vec!["allow", "dontaudit", "neverallow", "deny", "type", "allowx"]),
+                    prop::sample::select(vec![
+                        "allow", "dontaudit", "neverallow", "deny", "type", "allowx",
+                        "typetransition", "roletype",
+                    ]),
                     prop::sample::select(vec!["a", "b_t", ".x.y", "self", "all", "a.", "9", "x$y"]),
                     prop::sample::select(vec!["a", "self", "c.d", "not", "b_t"]),
                     prop::sample::select(vec!["file", "dir", "9c", "all"]),
                     prop::sample::select(vec!["read", "read write", "read  write", "all", "and read", ""]),
                     prop::sample::select(vec![" ", " ", " ", "  ", "\n", "\t"]),
-                    0..3usize,
+                    proptest::collection::vec(
+                        (
+                            prop::sample::select(vec!["block", "booleanif", "tunableif"]),
+                            prop::sample::select(vec![
+                                "b", "(and b c)", "(not (or b c))", "(eq b c)", "and",
+                                "(and b)", "(all)", "b.c", "(b c)",
+                            ]),
+                            prop::sample::select(vec!["true", "false"]),
+                        ),
+                        0..3,
+                    ),
                 ),
                 1..8,
             )
         ) {
             let mut src = String::from("(allow z z (file (read)))\n(allow z z (file (read write)))\n");
-            for (keyword, source, target, class, perms, sep, blocks) in statements {
-                let statement = if keyword == "type" {
-                    format!("(type{sep}{source})")
-                } else {
-                    format!("({keyword}{sep}{source} {target} ({class} ({perms})))")
+            for (keyword, source, target, class, perms, sep, containers) in statements {
+                let statement = match keyword {
+                    "type" => format!("(type{sep}{source})"),
+                    "typetransition" => format!("(typetransition{sep}{source} {target} {class} {source})"),
+                    "roletype" => format!("(roletype{sep}{source} {target})"),
+                    _ => format!("({keyword}{sep}{source} {target} ({class} ({perms})))"),
                 };
                 let mut text = statement;
-                for depth in 0..blocks {
-                    text = format!("(block b{depth}{sep}{text}{sep}(type t{depth}))");
+                for (depth, (container, condition, branch)) in containers.into_iter().enumerate() {
+                    text = if container == "block" {
+                        format!("(block b{depth}{sep}{text}{sep}(type t{depth}))")
+                    } else {
+                        format!("({container} {condition}{sep}({branch}{sep}{text}{sep}(allow a b (file (read)))))")
+                    };
                 }
                 src.push_str(&format!("{text}\n{text}\n"));
             }
