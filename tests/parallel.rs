@@ -124,6 +124,82 @@ fn line_marks_keep_their_pairing_across_the_whole_file() {
     assert_same(&one, &many);
 }
 
+/// `flat()` with a line mark pair (or what `pair` makes of it) around
+/// every 1,000th statement.
+fn marked(pair: impl Fn(usize, &str) -> String) -> String {
+    flat()
+        .lines()
+        .enumerate()
+        .map(|(i, line)| {
+            if i % 1_000 == 0 {
+                pair(i, line)
+            } else {
+                format!("{line}\n")
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn line_marks_that_pair_inside_each_part_parse_the_same() {
+    let src = marked(|i, line| format!(";;* lms {i} a.te\n{line}\n;;* lme\n"));
+    let (one, many) = both(&src);
+    assert!(one.is_ok(), "{one:?}");
+    assert_same(&one, &many);
+    // The same in one container's body.
+    let block = format!("(block outer\n{src})\n");
+    let (one, many) = all_three(&block);
+    assert!(one.is_ok(), "{one:?}");
+    assert_same(&one, &many);
+}
+
+#[test]
+fn line_marks_out_of_pair_give_the_same_first_error() {
+    for (what, src) in [
+        // An end without a start, late in the file.
+        (
+            "without",
+            marked(|i, line| {
+                let mark = if i == 60_000 { ";;* lme\n" } else { "" };
+                format!("{mark}{line}\n")
+            }),
+        ),
+        // A start never closed, early in the file.
+        (
+            "never closed",
+            marked(|i, line| {
+                let mark = if i == 1_000 { ";;* lms 1 a.te\n" } else { "" };
+                format!("{mark}{line}\n")
+            }),
+        ),
+        // A pair open across every part boundary, then an error late.
+        (
+            "unknown keyword",
+            format!(";;* lms 1 a.te\n{};;* lme\n(alow a b)\n", flat()),
+        ),
+        // A bad statement after pairs that close, in a later part.
+        (
+            "unknown keyword",
+            marked(|i, line| {
+                if i == 70_000 {
+                    "(alow a b)\n".to_string()
+                } else {
+                    format!(";;* lms {i} a.te\n{line}\n;;* lme\n")
+                }
+            }),
+        ),
+    ] {
+        let (one, many) = both(&src);
+        let err = one.as_ref().unwrap_err();
+        assert!(err.contains(what), "{what}: {err}");
+        assert_eq!(one, many, "{what}");
+        let block = format!("(block outer\n{src})\n");
+        let (one, many) = all_three(&block);
+        assert!(one.is_err(), "{what} in a block");
+        assert_eq!(one, many, "{what} in a block");
+    }
+}
+
 /// The single-threaded parse without the container strategy: the file
 /// with a comment after its last `)`, which that strategy does not take,
 /// and that comment taken off the tree again.

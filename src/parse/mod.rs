@@ -137,9 +137,7 @@ fn check(s: &str, kind: Checked) -> Result<(), NameError> {
 
 fn parse_policy(src: &str, max_depth: usize, threads: usize) -> DResult<Policy> {
     let parts = threads.min(src.len() / PARALLEL_MIN_PART);
-    // Line marks pair up across statements, so a file with any is read in
-    // one piece.
-    if src.len() >= PARALLEL_MIN_PART && memchr::memmem::find(src.as_bytes(), b";;*").is_none() {
+    if src.len() >= PARALLEL_MIN_PART {
         // A large file that is one container is read part by part even on
         // one thread: never as one arena of all its nodes.
         if let Some(policy) = parse_container(src, max_depth, parts.max(1)) {
@@ -258,7 +256,15 @@ fn parse_parallel(src: &str, max_depth: usize, parts: usize) -> DResult<Option<P
     };
     let mut parts = Vec::new();
     for (result, window) in results.into_iter().zip(bounds.windows(2)) {
-        let (part, stopped) = result?;
+        let (part, stopped) = match result {
+            Ok(part) => part,
+            // Line marks pair up across the whole file: after one, a part
+            // may fail on a pairing that the whole file completes (each
+            // part that reads to its end has closed all of its own). The
+            // sequential parse tells.
+            Err(_) if src[..window[1]].contains(";;*") => return Ok(None),
+            Err(e) => return Err(e),
+        };
         if stopped != window[1] {
             return Ok(None);
         }
@@ -465,6 +471,11 @@ fn parse_part_with(
                 statements.push(Statement::LineMark(line_mark(text, span)?))
             }
         }
+    }
+    // A part of the file that leaves a line mark open may have its end in
+    // a later part: the caller reads the whole file in one piece instead.
+    if let Some(open) = reader.open_line_mark() {
+        return Err(Diag::new(ErrorKind::LineMarkNotClosed, open));
     }
     Ok((statements, reader.position()))
 }
@@ -990,9 +1001,20 @@ mod tests {
     }
 
     #[test]
-    fn a_file_with_line_marks_is_not_split() {
+    fn line_marks_that_pair_across_parts_are_read_in_one_piece() {
         // Split, the later part would meet `lme` without its `lms`.
         let src = format!(";;* lms 1 a.te\n{};;* lme\n", flat(40_000));
+        assert!(
+            parse_parallel(&src, DEFAULT_MAX_DEPTH, 4)
+                .unwrap()
+                .is_none()
+        );
         assert!(parse_policy(&src, DEFAULT_MAX_DEPTH, 4).is_ok());
+        // Pairs that close before each part ends do not stop the split.
+        let paired: String = (0..40_000)
+            .map(|i| format!(";;* lms {i} a.te\n;;* lme\n(type t{i})\n"))
+            .collect();
+        let split = parse_parallel(&paired, DEFAULT_MAX_DEPTH, 4).unwrap();
+        assert_eq!(split.unwrap().statements.len(), 120_000);
     }
 }

@@ -269,6 +269,11 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// The innermost line mark still open, if any.
+    pub fn open_line_mark(&self) -> Option<Span> {
+        self.open_line_marks.last().copied()
+    }
+
     /// Reads the next top-level item, filling `nodes` for a list.
     pub fn next(&mut self, nodes: &mut Vec<Node>) -> DResult<Option<Top<'a>>> {
         nodes.clear();
