@@ -34,11 +34,41 @@ use crate::syntax::symbol_end;
 /// recursion stays shallow whatever the depth limit.
 const MAX_CONDITION_DEPTH: usize = 8;
 
-/// The symbol at `i` and the position after it and the single space that
-/// must follow it.
+/// How far a name's end is looked for: a longer name goes the general way.
+const NAME_WINDOW: usize = 256;
+
+/// How far a permission list's `)` is looked for.
+const LIST_WINDOW: usize = 1024;
+
+/// The first `byte` at or after `i` and before `i + window`, eight bytes at
+/// a time. Bounded, so that a statement the shortcut refuses costs a
+/// bounded scan, never one to the end of the file.
+fn find_within(b: &[u8], i: usize, byte: u8, window: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let b = b.get(..(i + window).min(b.len()))?;
+    let pattern = u64::from_ne_bytes([byte; 8]);
+    let mut at = i;
+    while let Some(chunk) = b.get(at..at + 8) {
+        let word = u64::from_le_bytes(chunk.try_into().ok()?) ^ pattern;
+        // The lowest byte that was `byte` (higher ones may be false hits).
+        let found = word.wrapping_sub(ONES) & !word & HIGHS;
+        if found != 0 {
+            return Some(at + (found.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    b.get(at..)?.iter().position(|&c| c == byte).map(|p| at + p)
+}
+
+/// The name at `i`, up to the single space that must follow it, and the
+/// position after that space. The text up to the first space is taken as
+/// the name: the caller validates it as a name (or finds it among names
+/// validated before), and a name holds only symbol bytes, so it is the
+/// symbol the lexer reads there.
 fn word_then_space(b: &[u8], i: usize) -> Option<(usize, usize)> {
-    let end = symbol_end(b, i);
-    (end > i && b.get(end) == Some(&b' ')).then_some((end, end + 1))
+    let end = find_within(b, i, b' ', NAME_WINDOW)?;
+    (end > i).then_some((end, end + 1))
 }
 
 /// Whether `c` separates a container's statements.
@@ -55,10 +85,13 @@ pub(super) struct Shortcut<'s, 'a> {
     pub src: &'a str,
     pub names: &'s RefCell<Interner>,
     pub perms: &'s RefCell<FxHashMap<&'a str, Arc<Expr>>>,
+    /// The permission lists the shortcut has read, by their text: names
+    /// separated by single spaces (the general parse's may hold comments).
+    pub plain_perms: FxHashMap<&'a str, Arc<Expr>>,
     pub scratch: Vec<Statement>,
 }
 
-impl Shortcut<'_, '_> {
+impl<'a> Shortcut<'_, 'a> {
     /// The statement at `at` (a `(`) inside containers nested as `nest`
     /// says, with room for `room` more open lists before a depth limit,
     /// and where its text ends; or `None`.
@@ -342,34 +375,56 @@ impl Shortcut<'_, '_> {
             .map(Ref::from_sym)
     }
 
-    /// The permission list from `from` to `to`, `(PERM ...)` of `count`
-    /// names: shared with every earlier list of the same text, as the
+    /// The permission list from `from` to `to`, `(PERM ...)` with single
+    /// spaces: shared with every earlier list of the same text, as the
     /// general parse shares them.
-    fn perms(&self, from: usize, to: usize, count: usize) -> Option<Arc<Expr>> {
-        let text = &self.src[from..to];
-        if let Some(perms) = self.perms.borrow().get(text) {
+    fn perms(&mut self, from: usize, to: usize) -> Option<Arc<Expr>> {
+        let src: &'a str = self.src;
+        let text = &src[from..to];
+        if let Some(perms) = self.plain_perms.get(text) {
             return Some(perms.clone());
         }
-        let b = self.src.as_bytes();
-        let mut terms = Vec::with_capacity(count);
+        let b = src.as_bytes();
+        let mut names = Vec::new();
         let mut i = from + 1;
-        while i < to - 1 {
+        loop {
             let end = symbol_end(b, i);
             // An operator word makes an expression, or an error.
-            if OPERATOR_WORDS.contains(&&self.src[i..end]) {
+            if end == i || OPERATOR_WORDS.contains(&&src[i..end]) {
                 return None;
             }
-            terms.push(Term::Leaf(self.reference(i, end)?));
-            i = end + 1;
+            names.push((i, end));
+            match b.get(end)? {
+                b' ' => i = end + 1,
+                b')' if end + 1 == to => break,
+                _ => return None,
+            }
         }
-        let perms = Arc::new(Expr::List(terms));
-        self.perms.borrow_mut().insert(text, perms.clone());
+        let shared = self.perms.borrow().get(text).cloned();
+        let perms = match shared {
+            Some(perms) => perms,
+            None => {
+                let mut terms = Vec::with_capacity(names.len());
+                for (from, to) in names {
+                    terms.push(Term::Leaf(self.reference(from, to)?));
+                }
+                let perms = Arc::new(Expr::List(terms));
+                self.perms.borrow_mut().insert(text, perms.clone());
+                perms
+            }
+        };
+        self.plain_perms.insert(text, perms.clone());
         Some(perms)
     }
 
     /// The `kind` rule at `at` (a `(`), its keyword ending at
     /// `keyword_end`, and where its text ends; or `None`.
-    fn av_rule(&self, at: usize, keyword_end: usize, kind: AvKind) -> Option<(Statement, usize)> {
+    fn av_rule(
+        &mut self,
+        at: usize,
+        keyword_end: usize,
+        kind: AvKind,
+    ) -> Option<(Statement, usize)> {
         let src = self.src;
         let b = src.as_bytes();
         if b.get(keyword_end) != Some(&b' ') {
@@ -385,30 +440,13 @@ impl Shortcut<'_, '_> {
         if b.get(list_at) != Some(&b'(') {
             return None;
         }
-        // PERM PERM ... PERM) with single spaces.
-        let mut i = list_at + 1;
-        let mut count = 0;
-        loop {
-            count += 1;
-            let end = symbol_end(b, i);
-            if end == i {
-                return None;
-            }
-            match b.get(end)? {
-                b' ' => i = end + 1,
-                b')' => {
-                    i = end + 1;
-                    break;
-                }
-                _ => return None,
-            }
-        }
-        let list_end = i;
+        // (PERM PERM ... PERM) with single spaces, then the rule's `))`.
+        let list_end = find_within(b, list_at, b')', LIST_WINDOW)? + 1;
         if b.get(list_end..list_end + 2) != Some(b"))") {
             return None;
         }
         let end = list_end + 2;
-        let perms = self.perms(list_at, list_end, count)?;
+        let perms = self.perms(list_at, list_end)?;
         let mut names = self.names.borrow_mut();
         let mut name = |from: usize, to: usize| {
             names
@@ -522,6 +560,20 @@ mod tests {
             "(allow a b (file (x.y)))",
             "(allow a b (file (read read)))",
             "(allow a b (file (read 9)))",
+            "(allow a b (file (read ; )\n write)))",
+            "(allow a b (file (read ; c\n)))",
+            "(allow a\nb (file (read write)))",
+            "(allow a b\n(file (read write)))",
+            "(allow a b (file\n(read write)))",
+            "(allow a(b) (file (read write)))",
+            "(allow a b (file (read)write)))",
+            "(allow a b (file (read) ))",
+            "(allow a b (file (read\twrite)))",
+            "(allow a b (file ( read)))",
+            "(allow a b (file (read )))",
+            "(allow a b (file (read)))x",
+            "(allow a b (file (read (write))))",
+            "(allow a b (file (\"read\" write)))",
             "(typetransition a b file c)",
             "(typetransition a b file \"n\" c)",
             "(typetransition a b file)",
@@ -614,8 +666,61 @@ mod tests {
             &format!("(booleanif {deep} (true (allow a b (file (read)))))\n"),
             DEFAULT_MAX_DEPTH,
         );
+        // Names and lists past the shortcut's windows, and just inside.
+        for n in [250, 256, 257, 300] {
+            let name = "n".repeat(n);
+            same(
+                &format!("(allow {name} {name} ({name} (read)))\n(allow {name} b (file (read)))\n"),
+                DEFAULT_MAX_DEPTH,
+            );
+        }
+        for n in [200, 204, 205, 300] {
+            let list = vec!["read"; n].join(" ");
+            same(
+                &format!("(allow a b (file ({list})))\n(allow a b (file ({list})))\n"),
+                DEFAULT_MAX_DEPTH,
+            );
+        }
+        // A list the general parse read with a comment in it, then the
+        // same text again.
+        same(
+            "(allow a b (file (read ; c\n)))\n(allow a b (file (read ; c\n)))\n(allow a b (file (read)))\n",
+            DEFAULT_MAX_DEPTH,
+        );
         // A permission list the shortcut reads first.
         same("(allow a b (file (read write)))\n", DEFAULT_MAX_DEPTH);
+    }
+
+    /// What the shortcut is for: the canonical forms take it (a change that
+    /// sent them the general way would still read the same trees, only
+    /// slower).
+    #[test]
+    fn the_canonical_forms_take_the_shortcut() {
+        use super::Shortcut;
+        use std::cell::RefCell;
+        for src in [
+            "(allow a_t b_t (file (read write getattr open ioctl lock)))",
+            "(dontaudit a_t .b.c_t (file (read)))",
+            "(allow abcdefgh abcdefghi (abcdefg (a b c d e f g h i)))",
+            "(type abcdefgh_t)",
+            "(typetransition a_t b_t file c_t)",
+            "(roletype system_r a_t)",
+            "(booleanif (and (not a) (or b c))\n    (true\n        (allow a b (file (read)))\n    )\n    (false\n        (typetransition a b file c)\n    )\n)",
+            "(tunableif t (true (allow a b (file (read)))))",
+            "(block b\n    (type p)\n    (allow p self (file (read write)))\n)",
+        ] {
+            let names = RefCell::default();
+            let perms = RefCell::default();
+            let mut shortcut = Shortcut {
+                src,
+                names: &names,
+                perms: &perms,
+                plain_perms: Default::default(),
+                scratch: Vec::new(),
+            };
+            let read = shortcut.statement(0, Nesting::default(), DEFAULT_MAX_DEPTH);
+            assert_eq!(read.map(|(_, end)| end), Some(src.len()), "{src}");
+        }
     }
 
     proptest! {

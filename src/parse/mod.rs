@@ -434,6 +434,7 @@ fn parse_part_with(
         src,
         names: &names,
         perms: &perms,
+        plain_perms: FxHashMap::default(),
         scratch: Vec::new(),
     };
     loop {
