@@ -184,6 +184,60 @@ impl Printer<'_> {
         self.token();
     }
 
+    /// `(KIND SOURCE TARGET (CLASS (PERM ...)))`, the commonest statement,
+    /// written in one go when no comment is to go inside it; `false` (and
+    /// nothing written) for any other shape, which prints token by token.
+    fn plain_rule(&mut self, r: &AvRule) -> bool {
+        let ClassPerms::Anonymous { class, perms } = &r.classperms else {
+            return false;
+        };
+        let Expr::List(terms) = &**perms else {
+            return false;
+        };
+        if self.broken || !self.inside.is_empty() {
+            return false;
+        }
+        let mut names = 0;
+        for term in terms {
+            let Term::Leaf(name) = term else {
+                return false;
+            };
+            names += name.as_str().len() + 1;
+        }
+        let (keyword, source, target, class) = (
+            r.kind.keyword(),
+            r.source.as_str(),
+            r.target.as_str(),
+            class.as_str(),
+        );
+        self.sep();
+        let out = &mut self.out;
+        out.reserve(keyword.len() + source.len() + target.len() + class.len() + names + 12);
+        out.push('(');
+        out.push_str(keyword);
+        out.push(' ');
+        out.push_str(source);
+        out.push(' ');
+        out.push_str(target);
+        out.push_str(" (");
+        out.push_str(class);
+        out.push_str(" (");
+        for (i, term) in terms.iter().enumerate() {
+            if i > 0 {
+                out.push(' ');
+            }
+            if let Term::Leaf(name) = term {
+                out.push_str(name.as_str());
+            }
+        }
+        out.push_str(")))");
+        self.space = true;
+        // As written token by token: three lists opened and closed, the
+        // keyword, two names, the class and the permissions.
+        self.tokens += 10 + terms.len() as u32;
+        true
+    }
+
     #[inline]
     fn line_start(&mut self) {
         for _ in 0..self.indent {
@@ -308,6 +362,17 @@ impl Printer<'_> {
                 }
                 LineMark::End { .. } => self.out.push_str(";;* lme"),
             },
+            Statement::AvRule(r) if self.plain_rule(r) => {}
+            // The commonest declaration, in one go when no comment is to go
+            // inside it.
+            Statement::Type(t) if !self.broken && self.inside.is_empty() => {
+                self.sep();
+                self.out.push_str("(type ");
+                self.out.push_str(t.name.as_str());
+                self.out.push(')');
+                self.space = true;
+                self.tokens += 4;
+            }
             Statement::AvRule(r) => {
                 self.open();
                 self.word(r.kind.keyword());
@@ -468,4 +533,47 @@ pub(crate) fn print_body(stmts: &[Statement]) -> String {
     let mut p = Printer::new();
     p.body(stmts);
     p.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::token_count;
+
+    /// The tokens of a statement's canonical text, counted from the text:
+    /// each parenthesis and each word.
+    fn tokens_in(text: &str) -> u32 {
+        let parens = text.bytes().filter(|&b| b == b'(' || b == b')').count();
+        let words = text
+            .split(|c: char| c == '(' || c == ')' || c.is_whitespace())
+            .filter(|w| !w.is_empty())
+            .count();
+        (parens + words) as u32
+    }
+
+    #[test]
+    fn token_counts_match_the_printed_text() {
+        let policy = crate::parse(
+            "(allow a b (file (read)))\n\
+             (dontaudit a self (file (read write getattr)))\n\
+             (allow a b (file (and (read) (not (write)))))\n\
+             (allow a b cp)\n\
+             (typetransition a b file c)\n\
+             (roletype r t)\n\
+             (type t)\n",
+        )
+        .unwrap();
+        for s in &policy.statements {
+            let text = crate::print::print_body(std::slice::from_ref(s));
+            assert_eq!(token_count(s), tokens_in(&text), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_comment_before_a_rules_last_parenthesis_stays_there() {
+        let src = "(allow a b (file (read write)) ; inside\n)\n";
+        let policy = crate::parse(src).unwrap();
+        let printed = policy.to_string();
+        assert!(printed.contains("; inside\n"), "{printed}");
+        assert_eq!(crate::parse(&printed).unwrap(), policy, "{printed}");
+    }
 }
