@@ -211,16 +211,7 @@ impl<'a> Shortcut<'_, 'a> {
         }
         let depth = (room - 1).min(MAX_CONDITION_DEPTH);
         let (condition, mut i) = self.term(keyword_end + 1, depth)?;
-        let inner = match kind {
-            CondKind::Boolean => Nesting {
-                in_booleanif: true,
-                ..nest
-            },
-            CondKind::Tunable => Nesting {
-                in_tunableif: true,
-                ..nest
-            },
-        };
+        let inner = nest.in_conditional(kind);
         let mut if_true = None;
         let mut if_false = None;
         loop {

@@ -508,6 +508,22 @@ pub(crate) struct Nesting {
     pub in_tunableif: bool,
 }
 
+impl Nesting {
+    /// The nesting of a `booleanif`'s or `tunableif`'s branches.
+    pub fn in_conditional(self, kind: crate::ast::CondKind) -> Nesting {
+        match kind {
+            crate::ast::CondKind::Boolean => Nesting {
+                in_booleanif: true,
+                ..self
+            },
+            crate::ast::CondKind::Tunable => Nesting {
+                in_tunableif: true,
+                ..self
+            },
+        }
+    }
+}
+
 /// The arena of the form being parsed, and the names seen so far.
 pub(crate) struct Cx<'s, 'a> {
     pub nodes: &'s [Node],

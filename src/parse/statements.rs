@@ -738,16 +738,7 @@ fn conditional(cx: &Cx<'_, '_>, list: usize, nest: Nesting, kind: CondKind) -> D
         return Err(shape(kind.keyword(), usage, items.len() - 1, cx.span(list)));
     }
     let condition = term(cx, items[1], Flavor::Bool)?;
-    let inner = match kind {
-        CondKind::Boolean => Nesting {
-            in_booleanif: true,
-            ..nest
-        },
-        CondKind::Tunable => Nesting {
-            in_tunableif: true,
-            ..nest
-        },
-    };
+    let inner = nest.in_conditional(kind);
     let mut if_true = None;
     let mut if_false = None;
     for &b in &items[2..] {
