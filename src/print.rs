@@ -573,7 +573,7 @@ mod tests {
         let src = "(allow a b (file (read write)) ; inside\n)\n";
         let policy = crate::parse(src).unwrap();
         let printed = policy.to_string();
-        assert!(printed.contains("; inside\n"), "{printed}");
+        assert_eq!(printed, "(allow a b (file (read write)) ; inside\n    )\n");
         assert_eq!(crate::parse(&printed).unwrap(), policy, "{printed}");
     }
 }

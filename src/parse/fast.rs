@@ -1,6 +1,6 @@
 //! The most common statements read straight from their text:
 //! `(allow SOURCE TARGET (CLASS (PERM ...)))` (and the other access vector
-//! rules) whose permission list has been read before, `(type NAME)`,
+//! rules) whose permission list is a list of names, `(type NAME)`,
 //! `(typetransition SOURCE TARGET CLASS RESULT)`, `(roletype ROLE TYPE)`,
 //! and the containers of such statements: `(block NAME ...)` and
 //! `(booleanif CONDITION (true ...) (false ...))` (or `tunableif`), whose
@@ -27,7 +27,7 @@ use crate::ast::{
     Term, Type, TypeTransition,
 };
 use crate::span::Span;
-use crate::syntax::symbol_end;
+use crate::syntax::{is_blank, symbol_end};
 
 /// How deep a condition's operators may nest on the shortcut (the deepest
 /// of Debian's is 3); deeper ones take the general path, so the shortcut's
@@ -73,7 +73,7 @@ fn word_then_space(b: &[u8], i: usize) -> Option<(usize, usize)> {
 
 /// Whether `c` separates a container's statements.
 fn blank(c: Option<&u8>) -> bool {
-    matches!(c, Some(b' ' | b'\t' | b'\n' | b'\r'))
+    c.is_some_and(|&c| is_blank(c))
 }
 
 /// What the shortcut reads with: the text, the part's interner and
@@ -438,16 +438,9 @@ impl<'a> Shortcut<'_, 'a> {
         }
         let end = list_end + 2;
         let perms = self.perms(list_at, list_end)?;
-        let mut names = self.names.borrow_mut();
-        let mut name = |from: usize, to: usize| {
-            names
-                .intern(&src[from..to], Checked::Ref)
-                .ok()
-                .map(Ref::from_sym)
-        };
-        let source = name(source_at, source_end)?;
-        let target = name(target_at, target_end)?;
-        let class = name(open_at + 1, class_end)?;
+        let source = self.reference(source_at, source_end)?;
+        let target = self.reference(target_at, target_end)?;
+        let class = self.reference(open_at + 1, class_end)?;
         let rule = AvRule {
             kind,
             source,

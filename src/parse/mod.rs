@@ -167,7 +167,7 @@ fn parse_container(src: &str, max_depth: usize, parts: usize) -> Option<Policy> 
     let mut open = 0;
     loop {
         match b.get(open)? {
-            b' ' | b'\t' | b'\n' | b'\r' => open += 1,
+            &c if crate::syntax::is_blank(c) => open += 1,
             b';' => {
                 open += b[open..]
                     .iter()
@@ -186,7 +186,7 @@ fn parse_container(src: &str, max_depth: usize, parts: usize) -> Option<Policy> 
         return None;
     }
     let skip_space = |mut p: usize| {
-        while p < close && matches!(b[p], b' ' | b'\t' | b'\n' | b'\r') {
+        while p < close && crate::syntax::is_blank(b[p]) {
             p += 1;
         }
         p

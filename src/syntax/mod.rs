@@ -194,7 +194,7 @@ impl<'a> Reader<'a> {
         let b = self.src.as_bytes();
         while self.pos < b.len() {
             match b[self.pos] {
-                b' ' | b'\t' | b'\n' | b'\r' => self.pos += 1,
+                c if is_blank(c) => self.pos += 1,
                 _ => break,
             }
         }
@@ -428,6 +428,11 @@ impl<'a> Reader<'a> {
             )
         }
     }
+}
+
+/// Whether `c` is a blank between tokens (space, tab or line break).
+pub(crate) fn is_blank(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r')
 }
 
 /// One past the symbol that starts at `i` (`i` itself if none does): the
