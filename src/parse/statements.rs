@@ -651,7 +651,7 @@ fn in_statement(cx: &Cx<'_, '_>, list: usize, nest: Nesting) -> DResult<Statemen
             cx.span(list),
         ));
     }
-    Ok(Statement::In(In {
+    Ok(Statement::from(In {
         position,
         container: Ref::parse(cx, container)?,
         body,
