@@ -454,7 +454,7 @@ impl<'a> Shortcut<'_, 'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{DEFAULT_MAX_DEPTH, Nesting, parse_part_with};
+    use super::super::{DEFAULT_MAX_DEPTH, Mode, Nesting, parse_part_with};
     use crate::ast::Statement;
     use proptest::prelude::*;
 
@@ -474,17 +474,13 @@ mod tests {
     /// spans, or the same error.
     fn same(src: &str, max_depth: usize) {
         let read = |shortcut| {
-            parse_part_with(
-                src,
-                max_depth,
-                0,
-                src.len(),
-                Nesting::default(),
-                0,
-                shortcut,
-            )
-            .map(|(statements, _)| statements)
-            .map_err(|d| format!("{:?}", d.into_parts()))
+            // Runs of three statements with the shortcut, one run without:
+            // the join's runs are checked here too.
+            let run = if shortcut { 3 } else { usize::MAX };
+            let mode = Mode { shortcut, run };
+            parse_part_with(src, max_depth, 0, src.len(), Nesting::default(), 0, mode)
+                .map(|(runs, _)| runs.concat())
+                .map_err(|d| format!("{:?}", d.into_parts()))
         };
         let (fast, general) = (read(true), read(false));
         assert_eq!(fast, general, "{src:?}");

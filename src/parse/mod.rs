@@ -213,7 +213,7 @@ fn parse_container(src: &str, max_depth: usize, parts: usize) -> Option<Policy> 
     // closing parenthesis.
     let bounds = body_split_points(b, name_end, close, parts)?;
     let results = if bounds.len() == 2 {
-        vec![parse_part(src, max_depth, name_end, close, nest, 1)]
+        vec![parse_part(src, max_depth, name_end, close, nest, 1).map(|(s, end)| (vec![s], end))]
     } else {
         parse_parts(src, max_depth, &bounds, nest, 1)?
     };
@@ -275,17 +275,17 @@ fn parse_parallel(src: &str, max_depth: usize, parts: usize) -> DResult<Option<P
     }))
 }
 
-/// The parts' statements in one vector: the first part's grown once to
-/// the exact total (a large vector grows in place, where the allocator can
-/// remap it), the others moved in and freed one by one, so the peak is not
-/// every part plus a copy of them all.
-fn join(parts: Vec<Vec<Statement>>) -> Vec<Statement> {
-    let total: usize = parts.iter().map(Vec::len).sum();
-    let mut parts = parts.into_iter();
-    let mut out = parts.next().unwrap_or_default();
+/// The parts' statements in one vector: the first run's grown once to the
+/// exact total (a large vector grows in place, where the allocator can
+/// remap it), the other runs moved in and freed one by one, so the peak is
+/// the statements and one run, not the statements and a copy of a part.
+fn join(parts: Vec<Vec<Vec<Statement>>>) -> Vec<Statement> {
+    let total: usize = parts.iter().flatten().map(Vec::len).sum();
+    let mut runs = parts.into_iter().flatten();
+    let mut out = runs.next().unwrap_or_default();
     out.reserve_exact(total - out.len());
-    for part in parts {
-        out.extend(part);
+    for run in runs {
+        out.extend(run);
     }
     out
 }
@@ -299,14 +299,20 @@ fn parse_parts(
     bounds: &[usize],
     nest: Nesting,
     depth: usize,
-) -> Option<Vec<DResult<Part>>> {
+) -> Option<Vec<DResult<Runs>>> {
     std::thread::scope(|scope| {
         let mut handles = Vec::new();
-        for w in bounds.windows(2) {
+        for (i, w) in bounds.windows(2).enumerate() {
             let (start, end) = (w[0], w[1]);
+            // The first part's vector becomes the whole: it grows as it
+            // fills; the others are copied into it, run by run.
+            let mode = Mode {
+                shortcut: true,
+                run: if i == 0 { usize::MAX } else { RUN },
+            };
             let handle = std::thread::Builder::new()
                 .spawn_scoped(scope, move || {
-                    parse_part(src, max_depth, start, end, nest, depth)
+                    parse_part_with(src, max_depth, start, end, nest, depth, mode)
                 })
                 .ok()?;
             handles.push(handle);
@@ -399,6 +405,18 @@ fn split_points(src: &[u8], start: usize, end: usize, parts: usize, indent: &[u8
 /// The statements of one part of a file and where reading it stopped.
 type Part = (Vec<Statement>, usize);
 
+/// The statements of one part of a file, in runs of [`RUN`] or so (the last
+/// shorter), and where reading it stopped.
+type Runs = (Vec<Vec<Statement>>, usize);
+
+/// How many top-level statements a part read on a thread of its own, other
+/// than the first, holds in one run. The join copies such a part into the
+/// first part's vector run by run and frees each run as soon as it is
+/// copied, so the copy never doubles the part: 4096 statements are 192 KiB,
+/// above the allocator's threshold for memory of its own, which it gives
+/// back whole.
+const RUN: usize = 4096;
+
 /// Parses the forms that start in `start..end`, each a statement inside
 /// `depth` enclosing lists nested as `nest` says; returns them and where
 /// reading stopped.
@@ -410,11 +428,26 @@ fn parse_part(
     nest: Nesting,
     depth: usize,
 ) -> DResult<Part> {
-    parse_part_with(src, max_depth, start, end, nest, depth, true)
+    let mode = Mode {
+        shortcut: true,
+        run: usize::MAX,
+    };
+    let (mut runs, stopped) = parse_part_with(src, max_depth, start, end, nest, depth, mode)?;
+    Ok((runs.pop().unwrap_or_default(), stopped))
 }
 
-/// [`parse_part`], with the shortcut for the commonest statements ([`fast`]) on or
-/// off (the tests compare the two).
+/// How [`parse_part_with`] reads a part.
+#[derive(Clone, Copy)]
+struct Mode {
+    /// The shortcut for the commonest statements ([`fast`]) on or off (the
+    /// tests compare the two).
+    shortcut: bool,
+    /// How many top-level statements a run holds before the next begins
+    /// (`usize::MAX`: one run, grown as it fills).
+    run: usize,
+}
+
+/// [`parse_part`], in runs and with the shortcut as `mode` says.
 fn parse_part_with(
     src: &str,
     max_depth: usize,
@@ -422,12 +455,13 @@ fn parse_part_with(
     end: usize,
     nest: Nesting,
     depth: usize,
-    shortcut: bool,
-) -> DResult<Part> {
+    mode: Mode,
+) -> DResult<Runs> {
     let mut reader = Reader::new(src, max_depth)?.range(start, end).nested(depth);
     let mut nodes = Vec::new();
     let names = RefCell::new(Interner::default());
     let perms = RefCell::new(FxHashMap::default());
+    let mut runs = Vec::new();
     let mut statements = Vec::new();
     let room = reader.depth_room();
     let mut fast = fast::Shortcut {
@@ -438,7 +472,13 @@ fn parse_part_with(
         scratch: Vec::new(),
     };
     loop {
-        if shortcut
+        if statements.len() >= mode.run {
+            runs.push(std::mem::replace(
+                &mut statements,
+                Vec::with_capacity(mode.run),
+            ));
+        }
+        if mode.shortcut
             && let Some(at) = reader.next_start()
             && let Some((rule, end)) = fast.statement(at, nest, room)
         {
@@ -478,7 +518,8 @@ fn parse_part_with(
     if let Some(open) = reader.open_line_mark() {
         return Err(Diag::new(ErrorKind::LineMarkNotClosed, open));
     }
-    Ok((statements, reader.position()))
+    runs.push(statements);
+    Ok((runs, reader.position()))
 }
 
 pub(crate) fn line_mark(text: &str, span: Span) -> DResult<LineMark> {
