@@ -413,8 +413,8 @@ type Runs = (Vec<Vec<Statement>>, usize);
 /// than the first, holds in one run. The join copies such a part into the
 /// first part's vector run by run and frees each run as soon as it is
 /// copied, so the copy never doubles the part: 4096 statements are 192 KiB,
-/// above the allocator's threshold for memory of its own, which it gives
-/// back whole.
+/// above glibc's default threshold (128 KiB) for an allocation with a
+/// mapping of its own, whose pages go back to the system when it is freed.
 const RUN: usize = 4096;
 
 /// Parses the forms that start in `start..end`, each a statement inside
