@@ -415,6 +415,8 @@ type Runs = (Vec<Vec<Statement>>, usize);
 /// copied, so the copy never doubles the part: 4096 statements are 192 KiB,
 /// above glibc's default threshold (128 KiB) for an allocation with a
 /// mapping of its own, whose pages go back to the system when it is freed.
+/// (glibc raises that threshold once a process frees a larger mapping; a
+/// later parse's runs then come from its heap, which keeps them.)
 const RUN: usize = 4096;
 
 /// Parses the forms that start in `start..end`, each a statement inside
