@@ -213,7 +213,15 @@ fn parse_container(src: &str, max_depth: usize, parts: usize) -> Option<Policy> 
     // closing parenthesis.
     let bounds = body_split_points(b, name_end, close, parts)?;
     let results = if bounds.len() == 2 {
-        vec![parse_part(src, max_depth, name_end, close, nest, 1).map(|(s, end)| (vec![s], end))]
+        vec![parse_part_with(
+            src,
+            max_depth,
+            name_end,
+            close,
+            nest,
+            1,
+            Mode::WHOLE,
+        )]
     } else {
         parse_parts(src, max_depth, &bounds, nest, 1)?
     };
@@ -307,8 +315,8 @@ fn parse_parts(
             // The first part's vector becomes the whole: it grows as it
             // fills; the others are copied into it, run by run.
             let mode = Mode {
-                shortcut: true,
                 run: if i == 0 { usize::MAX } else { RUN },
+                ..Mode::WHOLE
             };
             let handle = std::thread::Builder::new()
                 .spawn_scoped(scope, move || {
@@ -430,11 +438,8 @@ fn parse_part(
     nest: Nesting,
     depth: usize,
 ) -> DResult<Part> {
-    let mode = Mode {
-        shortcut: true,
-        run: usize::MAX,
-    };
-    let (mut runs, stopped) = parse_part_with(src, max_depth, start, end, nest, depth, mode)?;
+    let (mut runs, stopped) =
+        parse_part_with(src, max_depth, start, end, nest, depth, Mode::WHOLE)?;
     Ok((runs.pop().unwrap_or_default(), stopped))
 }
 
@@ -447,6 +452,14 @@ struct Mode {
     /// How many top-level statements a run holds before the next begins
     /// (`usize::MAX`: one run, grown as it fills).
     run: usize,
+}
+
+impl Mode {
+    /// With the shortcut, in one run.
+    const WHOLE: Mode = Mode {
+        shortcut: true,
+        run: usize::MAX,
+    };
 }
 
 /// [`parse_part`], in runs and with the shortcut as `mode` says.
