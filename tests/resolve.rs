@@ -14,7 +14,7 @@ use std::process::Command;
 
 use cilgen::PermxKind;
 use cilgen::resolve::{Input, Model, RuleTarget, TypeRuleKind, resolve};
-use common::{manifest_dir, run, temp_dir, tool};
+use common::{Members, manifest_dir, roles_and_users, run, temp_dir, tool};
 
 /// The type rules of a binary: keyword, source, target, class, object
 /// name, result.
@@ -463,43 +463,6 @@ fn assert_roles_and_users(model: &Model, bin: &Path) -> (Members, Members) {
 }
 
 /// `seinfo -r -x` and `seinfo -u -x`: each role's types, each user's roles.
-/// The kernel's `object_r` holds every type implicitly and is listed
-/// empty: it is left out, and so are users' `object_r`.
-type Members = BTreeMap<String, BTreeSet<String>>;
-
-fn roles_and_users(policy: &Path) -> (Members, Members) {
-    let read = |flag: &str, keyword: &str, list: &str| -> Members {
-        let (ok, text) = run(Command::new(tool("seinfo")).args([flag, "-x"]).arg(policy));
-        assert!(ok, "seinfo: {text}");
-        let mut out = Members::new();
-        for line in text.lines().map(str::trim) {
-            let Some(rest) = line.strip_prefix(keyword) else {
-                continue;
-            };
-            let mut words = rest.split_whitespace();
-            let Some(name) = words.next() else { continue };
-            if name == "object_r" || words.next() != Some(list) {
-                continue;
-            }
-            let mut members = BTreeSet::new();
-            let first = words.next().unwrap_or_default();
-            if first == "{" {
-                for w in words.by_ref() {
-                    if w == "};" || w == "}" {
-                        break;
-                    }
-                    members.insert(w.to_string());
-                }
-            } else {
-                members.insert(first.trim_end_matches(';').to_string());
-            }
-            out.insert(name.to_string(), members);
-        }
-        out
-    };
-    (read("-r", "role ", "types"), read("-u", "user ", "roles"))
-}
-
 fn prepared() -> PathBuf {
     common::prepared_policy()
 }

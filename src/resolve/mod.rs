@@ -56,6 +56,9 @@ use crate::ast::*;
 use crate::diagnostic::{Code, Diagnostic, Label, Pointer, SourceFile};
 use crate::span::Span;
 
+mod tree;
+use tree::{Found, NodeId, Tree};
+
 /// A resolved name: shared, so the model's many copies of one name cost
 /// no allocation.
 pub type Sym = std::sync::Arc<str>;
@@ -349,7 +352,7 @@ impl Unresolved {
                 "`{}` is inside its own expansion: libsepol refuses recursion",
                 self.name
             ),
-            Code::BadArgument => self.name.clone(),
+            Code::BadArgument | Code::Duplicate => self.name.clone(),
             _ => format!(
                 "`{}` does not resolve ({} was expected)",
                 self.name,
@@ -751,140 +754,34 @@ impl Model {
 /// A statement in its place.
 struct Item<'a> {
     stmt: &'a Statement,
-    /// The scope its names are looked up in (an index into the scopes).
-    ns: usize,
+    /// Its node in the expanded tree: names are looked up from there.
+    ns: NodeId,
     opt: Option<usize>,
     condition: Option<(String, bool)>,
     file: usize,
     via: std::sync::Arc<Vec<Via>>,
 }
 
-struct Namespace {
-    parent: Option<usize>,
-    prefix: String,
-}
-
-/// Where names are declared and looked up: a namespace, and for a macro's
-/// expansion its call, for an inherited block's contents the namespace the
-/// original block was in.
-struct Scope<'a> {
-    ns: usize,
-    call: Option<CallFrame<'a>>,
-    fallback: Option<usize>,
-    /// The macros and inherited blocks being expanded here (by address):
-    /// libsepol refuses a call of a macro inside its own expansion, and a
-    /// block inherited inside itself.
-    expanding: std::sync::Arc<Vec<usize>>,
-}
-
-struct CallFrame<'a> {
-    params: HashMap<String, (ParamKind, &'a Value)>,
-    /// Names the macro's body declares: they live in the call's namespace.
-    local: std::collections::HashSet<(SymbolKind, String)>,
-    /// Where the macro is declared: other names are looked up from there.
-    macro_ns: usize,
-    /// The call's own scope, where its arguments are looked up.
-    site: usize,
-}
-
-/// A block as written (its contents are collected where it stands and
-/// wherever it is inherited).
-struct BlockInfo<'a> {
-    body: &'a [Statement],
-    /// The namespace the block is declared in.
-    parent: usize,
-    is_abstract: bool,
-    /// Its identity, for finding cycles.
-    id: usize,
-}
-
-/// A block's identity: where it is in memory, stable while resolving.
-fn block_id(b: &Block) -> usize {
-    b as *const Block as usize
-}
-
 /// Resolves a policy made of `inputs` (a node's modules, or one file).
 pub fn resolve(inputs: &[Input<'_>]) -> Model {
-    let mut r = Resolver {
-        namespaces: vec![Namespace {
-            parent: None,
-            prefix: String::new(),
-        }],
-        scopes: vec![Scope {
-            ns: 0,
-            call: None,
-            fallback: None,
-            expanding: std::sync::Arc::default(),
-        }],
-        items: Vec::new(),
-        optionals: Vec::new(),
-        decls: Vec::new(),
-        unsupported: Vec::new(),
-        blocks: HashMap::new(),
-        macros: HashMap::new(),
-        ins: HashMap::new(),
-        pending: Vec::new(),
-        depth: 0,
-    };
-    // Tunables first: a tunableif keeps one branch, decided by them.
-    let mut tunables = HashMap::new();
-    for input in inputs {
-        for s in input.policy.walk() {
-            if let Statement::Tunable(t) = s {
-                tunables.insert(t.name.to_string(), t.value);
-            }
+    let tree = Tree::expand(inputs);
+    let mut items = Vec::new();
+    let mut calls = Vec::new();
+    for (n, condition) in tree.statements() {
+        let node = &tree.nodes[n];
+        match tree.stmt(n) {
+            Some(stmt) => items.push(Item {
+                stmt,
+                ns: n,
+                opt: node.opt,
+                condition,
+                file: node.file,
+                via: node.via.clone(),
+            }),
+            None => calls.push(n),
         }
     }
-    // The blocks as written, their abstract marks and the `in` statements,
-    // before anything is collected: `in` and `blockinherit` name blocks
-    // that may come later.
-    for (file, input) in inputs.iter().enumerate() {
-        r.scan(&input.policy.statements, "", file);
-    }
-    let none = std::sync::Arc::new(Vec::new());
-    for (file, input) in inputs.iter().enumerate() {
-        r.collect(
-            &input.policy.statements,
-            0,
-            None,
-            None,
-            file,
-            &tunables,
-            &none,
-        );
-    }
-    // Calls, once every macro is known; expansions may call again.
-    while let Some(call) = r.pending.pop() {
-        r.expand_call(call, &tunables);
-    }
-    // `in` a block that does not exist.
-    let mut missing: Vec<(&In, usize)> = r
-        .ins
-        .iter()
-        .filter(|(target, _)| !r.blocks.contains_key(*target))
-        .flat_map(|(_, list)| list.iter().copied())
-        .collect();
-    missing.sort_by_key(|(i, file)| (*file, i.span.start));
-    for (i, file) in missing {
-        r.unsupported.push(Unresolved::new(
-            Code::MissingBlock,
-            i.container.to_string(),
-            SymbolKind::Block,
-            file,
-            i.span,
-        ));
-    }
-    r.finish()
-}
-
-/// What a name stands for.
-enum Found<'a> {
-    /// A declaration (index into the active declarations).
-    Decl(usize),
-    /// A call's anonymous argument, and the scope of the call.
-    Anonymous(&'a Value, usize),
-    /// Nothing.
-    Missing,
+    Resolver { tree, items, calls }.finish()
 }
 
 /// The statement that declares what an anonymous argument of `kind` is,
@@ -906,16 +803,6 @@ fn anonymous_statement(kind: ParamKind, arg: &Value) -> Option<Result<Statement,
         Ok(_) => Err(format!("`{text}` is not one {}", kind.keyword())),
         Err(e) => Err(e.message()),
     })
-}
-
-/// A call waiting for every macro to be known.
-struct PendingCall<'a> {
-    call: &'a Call,
-    scope: usize,
-    opt: Option<usize>,
-    condition: Option<(String, bool)>,
-    file: usize,
-    via: std::sync::Arc<Vec<Via>>,
 }
 
 /// Why libsepol refuses a call's arguments, and where: too few or too
@@ -1041,537 +928,60 @@ fn value_text(v: &Value) -> String {
     }
 }
 
-/// How deep expansions (calls, inheritance) may nest: libsepol stops
-/// recursive calls and inheritance cycles too.
-const MAX_EXPANSION: usize = 32;
-
 struct Resolver<'a> {
-    namespaces: Vec<Namespace>,
-    scopes: Vec<Scope<'a>>,
+    tree: Tree<'a>,
     items: Vec<Item<'a>>,
-    optionals: Vec<OptionalBlock>,
-    decls: Vec<(SymbolKind, Decl)>,
-    unsupported: Vec<Unresolved>,
-    blocks: HashMap<String, BlockInfo<'a>>,
-    /// Macros by full name: the macro, its namespace, its file.
-    macros: HashMap<String, (&'a Macro, usize, usize)>,
-    /// `in` statements by the full name they were written with, resolved
-    /// when their block is collected: (statement, prefix where written).
-    ins: HashMap<String, Vec<(&'a In, usize)>>,
-    pending: Vec<PendingCall<'a>>,
-    depth: usize,
+    /// The expanded calls: their arguments are resolved where they stand.
+    calls: Vec<NodeId>,
 }
 
 impl<'a> Resolver<'a> {
-    fn scan(&mut self, stmts: &'a [Statement], prefix: &str, file: usize) {
-        for s in stmts {
-            match s {
-                Statement::Block(b) => {
-                    let full = format!("{prefix}{}", b.name);
-                    let is_abstract = b.body.iter().any(|s| {
-                        matches!(s, Statement::BlockAbstract(a) if a.block.as_str() == b.name.as_str() || a.block.as_str() == full)
-                    });
-                    self.blocks.insert(
-                        full.clone(),
-                        BlockInfo {
-                            body: &b.body,
-                            parent: usize::MAX,
-                            is_abstract,
-                            id: block_id(b),
-                        },
-                    );
-                    self.scan(&b.body, &format!("{full}."), file);
-                }
-                Statement::Optional(o) => self.scan(&o.body, prefix, file),
-                Statement::Conditional(c) => {
-                    for body in [&c.if_true, &c.if_false].into_iter().flatten() {
-                        self.scan(body, prefix, file);
-                    }
-                }
-                Statement::In(i) => {
-                    // The block is named from where `in` stands: the name
-                    // as written, qualified by each enclosing prefix.
-                    let target = self.find_block_name(i.container.as_str(), prefix);
-                    self.ins.entry(target).or_default().push((i, file));
-                }
-                _ => {}
-            }
-        }
-    }
-
-    /// The full name of the block `name` refers to from inside `prefix`.
-    fn find_block_name(&self, name: &str, prefix: &str) -> String {
-        if let Some(global) = name.strip_prefix('.') {
-            return global.to_string();
-        }
-        let mut p = prefix.to_string();
-        loop {
-            let candidate = format!("{p}{name}");
-            if self.blocks.contains_key(&candidate) || p.is_empty() {
-                return candidate;
-            }
-            p.pop();
-            match p.rfind('.') {
-                Some(at) => p.truncate(at + 1),
-                None => p.clear(),
-            }
-        }
-    }
-
-    fn new_scope(
-        &mut self,
-        ns: usize,
-        call: Option<CallFrame<'a>>,
-        fallback: Option<usize>,
-        expanding: std::sync::Arc<Vec<usize>>,
-    ) -> usize {
-        self.scopes.push(Scope {
-            ns,
-            call,
-            fallback,
-            expanding,
-        });
-        self.scopes.len() - 1
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn collect(
-        &mut self,
-        stmts: &'a [Statement],
-        scope: usize,
-        opt: Option<usize>,
-        condition: Option<(String, bool)>,
-        file: usize,
-        tunables: &HashMap<String, bool>,
-        via: &std::sync::Arc<Vec<Via>>,
-    ) {
-        let ns = self.scopes[scope].ns;
-        for s in stmts {
-            match s {
-                Statement::Block(b) => {
-                    let prefix = format!("{}{}.", self.namespaces[ns].prefix, b.name);
-                    let full = prefix.trim_end_matches('.').to_string();
-                    self.namespaces.push(Namespace {
-                        parent: Some(ns),
-                        prefix,
-                    });
-                    let inner_ns = self.namespaces.len() - 1;
-                    let fallback = self.scopes[scope].fallback;
-                    let mut expanding = (*self.scopes[scope].expanding).clone();
-                    expanding.push(block_id(b));
-                    let inner =
-                        self.new_scope(inner_ns, None, fallback, std::sync::Arc::new(expanding));
-                    if let Some(info) = self.blocks.get_mut(&full) {
-                        info.parent = ns;
-                    }
-                    let is_abstract = self.blocks.get(&full).is_some_and(|b| b.is_abstract);
-                    if !is_abstract {
-                        self.collect(&b.body, inner, opt, condition.clone(), file, tunables, via);
-                        self.collect_ins(&full, inner, opt, &condition, tunables, via);
-                    }
-                }
-                Statement::Macro(m) => {
-                    let full = format!("{}{}", self.namespaces[ns].prefix, m.name);
-                    self.macros.entry(full).or_insert((&**m, ns, file));
-                }
-                Statement::Call(c) => self.pending.push(PendingCall {
-                    call: c,
-                    scope,
-                    opt,
-                    condition: condition.clone(),
-                    file,
-                    via: via.clone(),
-                }),
-                Statement::BlockInherit(bi) => {
-                    self.inherit(bi, scope, opt, &condition, file, tunables, via);
-                }
-                Statement::In(_) | Statement::BlockAbstract(_) => {}
-                Statement::Optional(o) => {
-                    self.optionals.push(OptionalBlock {
-                        name: format!("{}{}", self.namespaces[ns].prefix, o.name),
-                        file,
-                        span: o.span,
-                        disabled_by: None,
-                        disabled_at: None,
-                        parent: opt,
-                    });
-                    let id = self.optionals.len() - 1;
-                    self.collect(
-                        &o.body,
-                        scope,
-                        Some(id),
-                        condition.clone(),
-                        file,
-                        tunables,
-                        via,
-                    );
-                }
-                Statement::Conditional(c) => {
-                    self.items.push(Item {
-                        stmt: s,
-                        ns: scope,
-                        opt,
-                        condition: condition.clone(),
-                        file,
-                        via: via.clone(),
-                    });
-                    match c.kind {
-                        CondKind::Tunable => {
-                            let value = eval_bool(&c.condition, tunables).unwrap_or(false);
-                            let branch = if value { &c.if_true } else { &c.if_false };
-                            if let Some(body) = branch {
-                                self.collect(
-                                    body,
-                                    scope,
-                                    opt,
-                                    condition.clone(),
-                                    file,
-                                    tunables,
-                                    via,
-                                );
-                            }
-                        }
-                        CondKind::Boolean => {
-                            let text = term_text(&c.condition);
-                            for (branch, value) in [(&c.if_true, true), (&c.if_false, false)] {
-                                if let Some(body) = branch {
-                                    self.collect(
-                                        body,
-                                        scope,
-                                        opt,
-                                        Some((text.clone(), value)),
-                                        file,
-                                        tunables,
-                                        via,
-                                    );
-                                }
-                            }
-                        }
-                    }
-                }
-                _ => {
-                    for (kind, what, name) in declares(s) {
-                        self.declare(kind, what, name, ns, opt, file, s.span());
-                    }
-                    self.items.push(Item {
-                        stmt: s,
-                        ns: scope,
-                        opt,
-                        condition: condition.clone(),
-                        file,
-                        via: via.clone(),
-                    });
-                }
-            }
-        }
-    }
-
-    /// The `in` statements that add to block `full`, collected in its scope.
-    fn collect_ins(
-        &mut self,
-        full: &str,
-        scope: usize,
-        opt: Option<usize>,
-        condition: &Option<(String, bool)>,
-        tunables: &HashMap<String, bool>,
-        via: &std::sync::Arc<Vec<Via>>,
-    ) {
-        let ins = self.ins.get(full).cloned().unwrap_or_default();
-        for (i, file) in ins {
-            let mut v = (**via).clone();
-            v.push(Via {
-                what: format!("in {}", i.container),
-                file,
-                span: i.span,
-            });
-            let v = std::sync::Arc::new(v);
-            self.collect(&i.body, scope, opt, condition.clone(), file, tunables, &v);
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn inherit(
-        &mut self,
-        bi: &'a BlockInherit,
-        scope: usize,
-        opt: Option<usize>,
-        condition: &Option<(String, bool)>,
-        file: usize,
-        tunables: &HashMap<String, bool>,
-        via: &std::sync::Arc<Vec<Via>>,
-    ) {
-        let ns = self.scopes[scope].ns;
-        let prefix = self.namespaces[ns].prefix.clone();
-        let target = self.find_block_name(bi.block.as_str(), &prefix);
-        let Some(info) = self.blocks.get(&target) else {
-            let mut u = Unresolved::new(
-                Code::MissingBlock,
-                bi.block.to_string(),
-                SymbolKind::Block,
-                file,
-                bi.span,
-            );
-            u.via = (**via).clone();
-            self.unsupported.push(u);
-            return;
-        };
-        let expanding = &self.scopes[scope].expanding;
-        if expanding.contains(&info.id) || self.depth >= MAX_EXPANSION {
-            let mut u = Unresolved::new(
-                Code::Recursive,
-                format!("blockinherit {}", bi.block),
-                SymbolKind::Block,
-                file,
-                bi.span,
-            );
-            u.pointer = Pointer::Arg(0);
-            u.via = (**via).clone();
-            self.unsupported.push(u);
-            return;
-        }
-        let mut expanding = (**expanding).clone();
-        expanding.push(info.id);
-        let body = info.body;
-        // Names the copy does not find around it are looked up around the
-        // original block.
-        let original_parent = if info.parent == usize::MAX {
-            0
-        } else {
-            info.parent
-        };
-        let inner = self.new_scope(
-            ns,
-            self.scopes[scope].call.as_ref().map(|c| CallFrame {
-                params: c.params.clone(),
-                local: c.local.clone(),
-                macro_ns: c.macro_ns,
-                site: c.site,
-            }),
-            Some(original_parent),
-            std::sync::Arc::new(expanding),
-        );
-        let mut v = (**via).clone();
-        v.push(Via {
-            what: format!("blockinherit {}", bi.block),
-            file,
-            span: bi.span,
-        });
-        let v = std::sync::Arc::new(v);
-        self.depth += 1;
-        self.collect(body, inner, opt, condition.clone(), file, tunables, &v);
-        self.collect_ins(&target, inner, opt, condition, tunables, &v);
-        self.depth -= 1;
-    }
-
-    fn expand_call(&mut self, p: PendingCall<'a>, tunables: &HashMap<String, bool>) {
-        let name = p.call.name.as_str();
-        let Some((m, macro_ns, macro_file)) = self.find_macro(name, p.scope) else {
-            let mut u = Unresolved::new(
-                Code::MissingMacro,
-                name.to_string(),
-                SymbolKind::Macro,
-                p.file,
-                p.call.span,
-            );
-            u.pointer = Pointer::Arg(0);
-            u.via = (*p.via).clone();
-            self.unsupported.push(u);
-            return;
-        };
-        let id = m as *const Macro as usize;
-        let expanding = &self.scopes[p.scope].expanding;
-        let refusal = if expanding.contains(&id) || p.via.len() >= MAX_EXPANSION {
-            Some((Code::Recursive, format!("call {name}"), Pointer::Arg(0)))
-        } else {
-            bad_arguments(m, p.call).map(|(message, pointer)| (Code::BadArgument, message, pointer))
-        };
-        if let Some((code, message, pointer)) = refusal {
-            // The macro closes the chain: the call is refused against it.
-            let mut u = Unresolved::new(code, message, SymbolKind::Macro, p.file, p.call.span);
-            u.pointer = pointer;
-            u.via = (*p.via).clone();
-            u.via.push(Via {
-                what: format!("macro {}", m.name),
-                file: macro_file,
-                span: m.span,
-            });
-            self.unsupported.push(u);
-            return;
-        }
-        let mut expanding = (**expanding).clone();
-        expanding.push(id);
-        let params = m
-            .params
-            .iter()
-            .zip(&p.call.args)
-            .map(|(param, arg)| (param.name.to_string(), (param.kind, arg)))
-            .collect();
-        let mut local = std::collections::HashSet::new();
-        let mut stack: Vec<&Statement> = m.body.iter().collect();
-        while let Some(s) = stack.pop() {
-            for (kind, _, n) in declares(s) {
-                local.insert((kind, n.to_string()));
-            }
-            match s {
-                Statement::Optional(o) => stack.extend(o.body.iter()),
-                Statement::Conditional(c) => {
-                    stack.extend([&c.if_true, &c.if_false].into_iter().flatten().flatten())
-                }
-                _ => {}
-            }
-        }
-        let ns = self.scopes[p.scope].ns;
-        let scope = self.new_scope(
-            ns,
-            Some(CallFrame {
-                params,
-                local,
-                macro_ns,
-                site: p.scope,
-            }),
-            None,
-            std::sync::Arc::new(expanding),
-        );
-        let mut v = (*p.via).clone();
-        v.push(Via {
-            what: format!("call {name}"),
-            file: p.file,
-            span: p.call.span,
-        });
-        let v = std::sync::Arc::new(v);
-        self.collect(&m.body, scope, p.opt, p.condition, p.file, tunables, &v);
-    }
-
-    /// The macro `name` refers to from `scope`, and the namespace it is in.
-    fn find_macro(&self, name: &str, scope: usize) -> Option<(&'a Macro, usize, usize)> {
-        if let Some(global) = name.strip_prefix('.') {
-            return self.macros.get(global).copied();
-        }
-        let sc = &self.scopes[scope];
-        let mut chains = vec![sc.ns];
-        if let Some(c) = &sc.call {
-            chains.push(c.macro_ns);
-        }
-        chains.extend(sc.fallback);
-        for start in chains {
-            let mut at = Some(start);
-            while let Some(n) = at {
-                let full = format!("{}{name}", self.namespaces[n].prefix);
-                if let Some(m) = self.macros.get(&full) {
-                    return Some(*m);
-                }
-                at = self.namespaces[n].parent;
-            }
-        }
-        None
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn declare(
-        &mut self,
-        kind: SymbolKind,
-        what: DeclKind,
-        name: &Name,
-        ns: usize,
-        opt: Option<usize>,
-        file: usize,
-        span: Span,
-    ) {
-        let full = format!("{}{}", self.namespaces[ns].prefix, name);
-        self.decls.push((
-            kind,
-            Decl {
-                name: full.into(),
-                kind: what,
-                file,
-                span,
-                opt,
-            },
-        ));
-    }
-
     fn enabled(&self, opt: Option<usize>) -> bool {
-        let mut at = opt;
-        while let Some(o) = at {
-            if self.optionals[o].disabled_by.is_some() {
-                return false;
-            }
-            at = self.optionals[o].parent;
-        }
-        true
+        self.tree.enabled(opt)
     }
 
-    /// The full name `name` resolves to from namespace `ns`, in `table`.
-    /// The declaration `name` refers to from `scope`, as libsepol searches:
-    /// in a macro's expansion, names the macro declares live in the call's
-    /// namespace, a parameter stands for its argument (looked up where the
-    /// call is), and other names are looked up from the macro's namespace;
-    /// elsewhere, the namespace and its parents, then (for an inherited
-    /// block's contents) around the original block.
-    fn lookup(
-        &self,
-        table: &Table<'_>,
-        kind: SymbolKind,
-        name: &str,
-        scope: usize,
-    ) -> Option<usize> {
-        match self.find(table, kind, name, scope) {
+    /// The declaration `name` refers to from node `ns`, as libsepol
+    /// searches (`cil_resolve_name`).
+    fn lookup(&self, kind: SymbolKind, name: &str, ns: NodeId) -> Option<usize> {
+        match self.tree.find(ns, kind, name) {
             Found::Decl(d) => Some(d),
             Found::Anonymous(..) | Found::Missing => None,
         }
     }
 
-    /// What `name` stands for from `scope`: a declaration, or a call's
+    /// What `name` stands for from node `ns`: a declaration, or a call's
     /// anonymous argument (a class permission, level, range, category set
-    /// or address written in place) with the scope of the call.
-    fn find(&self, table: &Table<'_>, kind: SymbolKind, name: &str, scope: usize) -> Found<'a> {
-        let found = |d: Option<usize>| d.map_or(Found::Missing, Found::Decl);
-        if let Some(global) = name.strip_prefix('.') {
-            return found(table.get(&(kind, global)).copied());
-        }
-        let sc = &self.scopes[scope];
-        if let Some(call) = &sc.call {
-            if call.local.contains(&(kind, name.to_string())) {
-                return found(self.chain(table, kind, name, sc.ns));
-            }
-            if let Some(&(param, arg)) = call.params.get(name)
-                && param_fits(param, kind)
-            {
-                return match arg {
-                    Value::Atom(a) => self.find(table, kind, a.as_str(), call.site),
-                    Value::List(_) => Found::Anonymous(arg, call.site),
-                };
-            }
-            return found(
-                self.chain(table, kind, name, call.macro_ns)
-                    .or_else(|| sc.fallback.and_then(|f| self.chain(table, kind, name, f))),
-            );
-        }
-        found(
-            self.chain(table, kind, name, sc.ns)
-                .or_else(|| sc.fallback.and_then(|f| self.chain(table, kind, name, f))),
-        )
+    /// or address written in place) with the call's node.
+    fn find(&self, kind: SymbolKind, name: &str, ns: NodeId) -> Found<'a> {
+        self.tree.find(ns, kind, name)
     }
 
-    /// `name` in namespace `ns` or the first of its parents that has it.
-    fn chain(&self, table: &Table<'_>, kind: SymbolKind, name: &str, ns: usize) -> Option<usize> {
-        let mut at = Some(ns);
-        let mut buf = String::new();
-        while let Some(n) = at {
-            let prefix = &self.namespaces[n].prefix;
-            // The global namespace (most lookups) needs no new string.
-            let full = if prefix.is_empty() {
-                name
-            } else {
-                buf.clear();
-                buf.push_str(prefix);
-                buf.push_str(name);
-                buf.as_str()
-            };
-            if let Some(&d) = table.get(&(kind, full)) {
-                return Some(d);
+    /// The first argument of call node `n` that does not resolve where the
+    /// call stands (`CIL_PASS_CALL2`).
+    fn missing_argument(&self, n: NodeId) -> Option<Unresolved> {
+        let (call, Some(m)) = self.tree.call(n)? else {
+            return None;
+        };
+        for (k, (param, arg)) in m.params.iter().zip(&call.args).enumerate() {
+            let Value::Atom(a) = arg else { continue };
+            if param.kind == ParamKind::IpAddr && a.as_str().contains(['.', ':']) {
+                continue;
             }
-            at = self.namespaces[n].parent;
+            let Some(kind) = param_symbol_kind(param.kind) else {
+                continue;
+            };
+            if self.tree.resolve(n, kind, a.as_str(), Some(n)).is_none() {
+                let mut u = Unresolved::new(
+                    Code::Unresolved,
+                    a.as_str().to_string(),
+                    kind,
+                    self.tree.nodes[n].file,
+                    call.span,
+                );
+                u.pointer = Pointer::Path(vec![2, k]);
+                u.via = (*self.tree.nodes[n].via).clone();
+                return Some(u);
+            }
         }
         None
     }
@@ -1581,30 +991,40 @@ impl<'a> Resolver<'a> {
         // (libsepol restarts its resolution the same way).
         let mut hard: Vec<Unresolved> = Vec::new();
         loop {
-            let decls = self.active_decls();
-            let table = symbol_table(&decls);
-            let perms = class_perms(&self.items, &table);
+            let perms = self.class_perms();
             hard.clear();
             let mut changed = false;
             let mut disable: Vec<(usize, Unresolved)> = Vec::new();
-            // Each statement is checked on its own against the same table:
+            // Each statement is checked on its own against the same tables:
             // the statements are shared out between the cores, and the
             // results taken in order.
             let found = parallel_filter_map(&self.items, |item, scratch: &mut Scratch<'_>| {
                 if !self.enabled(item.opt) {
                     return None;
                 }
-                self.missing(item, &table, &decls, &perms, scratch)
+                self.missing(item, &perms, scratch)
             });
-            let found = found.into_iter().map(|(item, mut missing)| {
-                missing.via = (*item.via).clone();
-                (item.opt, missing)
-            });
+            let mut found: Vec<(Option<usize>, Unresolved)> = found
+                .into_iter()
+                .map(|(item, mut missing)| {
+                    missing.via = (*item.via).clone();
+                    (item.opt, missing)
+                })
+                .collect();
+            // Call arguments (`CIL_PASS_CALL2`).
+            for &n in &self.calls {
+                let opt = self.tree.nodes[n].opt;
+                if self.enabled(opt)
+                    && let Some(missing) = self.missing_argument(n)
+                {
+                    found.push((opt, missing));
+                }
+            }
             for (opt, missing) in found {
                 match opt {
                     Some(o) => {
                         // Other failures in this pass are found against
-                        // the same table; the next pass sees what this
+                        // the same tables; the next pass sees what this
                         // optional took with it.
                         if disable.iter().all(|(d, _)| *d != o) {
                             disable.push((o, missing));
@@ -1615,8 +1035,8 @@ impl<'a> Resolver<'a> {
                 }
             }
             for (o, missing) in disable {
-                self.optionals[o].disabled_by = Some(missing.name.clone());
-                self.optionals[o].disabled_at = Some(missing);
+                self.tree.optionals[o].disabled_by = Some(missing.name.clone());
+                self.tree.optionals[o].disabled_at = Some(missing);
             }
             if !changed {
                 break;
@@ -1625,22 +1045,72 @@ impl<'a> Resolver<'a> {
         self.build(hard)
     }
 
+    /// Each live class's (and class map's) permissions, its common's
+    /// included, by full name.
+    fn class_perms(&self) -> HashMap<String, BTreeSet<String>> {
+        let mut own: HashMap<String, BTreeSet<String>> = HashMap::new();
+        let mut commons: HashMap<Sym, BTreeSet<String>> = HashMap::new();
+        for (d, (_, decl)) in self.tree.decls.iter().enumerate() {
+            if !matches!(
+                decl.kind,
+                DeclKind::Class | DeclKind::ClassMap | DeclKind::Common
+            ) || !self.tree.live(d)
+            {
+                continue;
+            }
+            let perms = match self.tree.stmt(self.tree.decl_nodes[d]) {
+                Some(Statement::Class(c)) => &c.perms,
+                Some(Statement::ClassMap(c)) => &c.perms,
+                Some(Statement::Common(c)) => &c.perms,
+                _ => continue,
+            };
+            let set = perms.iter().map(|p| p.to_string());
+            if decl.kind == DeclKind::Common {
+                commons.entry(decl.name.clone()).or_default().extend(set);
+            } else {
+                own.entry(decl.name.to_string()).or_default().extend(set);
+            }
+        }
+        for item in &self.items {
+            if let Statement::ClassCommon(cc) = item.stmt
+                && self.enabled(item.opt)
+                && let Some(class) = self.lookup(SymbolKind::Class, &cc.class, item.ns)
+                && let Some(common) = self.lookup(SymbolKind::Common, &cc.common, item.ns)
+                && let Some(p) = commons.get(&self.tree.decls[common].1.name)
+            {
+                own.entry(self.tree.decls[class].1.name.to_string())
+                    .or_default()
+                    .extend(p.iter().cloned());
+            }
+        }
+        own
+    }
+
     /// The first name of `item` that does not resolve against `table`,
     /// or the first permission its class lacks.
     fn missing<'s>(
         &self,
         item: &'s Item<'a>,
-        table: &Table<'_>,
-        decls: &[(SymbolKind, &Decl)],
         perms: &HashMap<String, BTreeSet<String>>,
         scratch: &mut Scratch<'s>,
     ) -> Option<Unresolved> {
         let (refs, checked) = scratch;
         references(item.stmt, refs);
+        // libsepol 3.4 and later take `self` as the target of a type rule
+        // as of an access-vector rule (`cil_resolve_type_rule`).
+        let self_target = match item.stmt {
+            Statement::TypeTransition(t) => t.target.as_str() == "self",
+            Statement::TypeChange(t) => t.target.as_str() == "self",
+            Statement::TypeMember(t) => t.target.as_str() == "self",
+            _ => false,
+        };
+        if self_target {
+            refs.retain(|&(kind, name)| !(kind == SymbolKind::Type && name == "self"));
+        }
         refs.iter()
             .copied()
             .find_map(|(kind, name)| {
-                let missing = match self.find(table, kind, name, item.ns) {
+                let missing = match self.find(kind, name, item.ns) {
                     Found::Missing => (kind, name.to_string()),
                     // A level, range or category set written in the call:
                     // its names are looked up where the call is, when the
@@ -1659,7 +1129,7 @@ impl<'a> Resolver<'a> {
                         references(&stmt, &mut inner);
                         inner
                             .into_iter()
-                            .find(|(k, n)| matches!(self.find(table, *k, n, site), Found::Missing))
+                            .find(|(k, n)| matches!(self.find(*k, n, site), Found::Missing))
                             .map(|(k, n)| (k, n.to_string()))?
                     }
                     Found::Decl(_) => return None,
@@ -1679,8 +1149,8 @@ impl<'a> Resolver<'a> {
                 let this = self;
                 let full_name = |scope: usize| {
                     move |k: SymbolKind, n: &str| {
-                        this.lookup(table, k, n, scope)
-                            .map(|d| decls[d].1.name.clone())
+                        this.lookup(k, n, scope)
+                            .map(|d| this.tree.decls[d].1.name.clone())
                     }
                 };
                 let mut key = None;
@@ -1692,7 +1162,7 @@ impl<'a> Resolver<'a> {
                         // A class permission written in a call,
                         // used by name in the macro.
                         let Found::Anonymous(arg, site) =
-                            this.find(table, SymbolKind::ClassPermission, name, item.ns)
+                            this.find(SymbolKind::ClassPermission, name, item.ns)
                         else {
                             return None;
                         };
@@ -1707,7 +1177,7 @@ impl<'a> Resolver<'a> {
                         // each statement with a missing permission is
                         // reported, or drops its optional.)
                         if let ClassPerms::Anonymous { class, perms: list } = classperms
-                            && let Some(d) = this.lookup(table, SymbolKind::Class, class, item.ns)
+                            && let Some(d) = this.lookup(SymbolKind::Class, class, item.ns)
                         {
                             let k = (d, std::sync::Arc::as_ptr(list) as usize);
                             if checked.contains(&k) {
@@ -1744,27 +1214,31 @@ impl<'a> Resolver<'a> {
 
     /// The declarations of enabled statements.
     fn active_decls(&self) -> Vec<(SymbolKind, &Decl)> {
-        self.decls
+        self.tree
+            .decls
             .iter()
-            .filter(|(_, d)| self.enabled(d.opt))
-            .map(|(k, d)| (*k, d))
+            .enumerate()
+            .filter(|(d, _)| self.tree.live(*d))
+            .map(|(_, (k, d))| (*k, d))
             .collect()
     }
 
     fn build(self, hard: Vec<Unresolved>) -> Model {
         let decls = self.active_decls();
-        let table = symbol_table(&decls);
         let full = |kind: SymbolKind, name: &str, ns: usize| -> Option<Sym> {
-            self.lookup(&table, kind, name, ns)
-                .map(|d| decls[d].1.name.clone())
+            self.lookup(kind, name, ns)
+                .map(|d| self.tree.decls[d].1.name.clone())
         };
         let active: Vec<&Item<'_>> = self.items.iter().filter(|i| self.enabled(i.opt)).collect();
 
+        let mut diagnostics: Vec<Unresolved> = hard
+            .into_iter()
+            .chain(self.tree.errors.iter().cloned())
+            .collect();
+        // In the order of the text, each statement's problems as found.
+        diagnostics.sort_by_key(|u| (u.file, u.span.start));
         let mut model = Model {
-            diagnostics: hard
-                .into_iter()
-                .chain(self.unsupported.iter().cloned())
-                .collect(),
+            diagnostics,
             ..Model::default()
         };
 
@@ -1818,7 +1292,7 @@ impl<'a> Resolver<'a> {
         self.build_roles_and_users(&decls, &active, &full, &mut model);
 
         // Class permissions and class maps.
-        let perms = class_perms(&self.items, &table);
+        let perms = self.class_perms();
         let lookup = |k: SymbolKind, n: &str, ns: usize| full(k, n, ns);
         for (_, d) in &decls {
             if d.kind == DeclKind::ClassMap {
@@ -1885,7 +1359,7 @@ impl<'a> Resolver<'a> {
                 // A macro's classpermission parameter may stand for a
                 // class permission written in the call.
                 ClassPerms::Named(name) => {
-                    match self.find(&table, SymbolKind::ClassPermission, name, item.ns) {
+                    match self.find(SymbolKind::ClassPermission, name, item.ns) {
                         Found::Anonymous(arg, site) => classperms_of(arg)
                             .map(|cp| expand_classperms(&cp, site, &perms, &model, &lookup))
                             .unwrap_or_default(),
@@ -1928,7 +1402,7 @@ impl<'a> Resolver<'a> {
                 model.permissive.insert(resolve_alias(&model.aliases, ty));
             }
         }
-        model.optionals = self.optionals.clone();
+        model.optionals = self.tree.optionals.clone();
         model.decls = decls
             .into_iter()
             .map(|(k, d)| ((k, d.name.to_string()), d.clone()))
@@ -2259,19 +1733,6 @@ fn parallel_filter_map<'s, T: Sync, R: Send, B: Default>(
     })
 }
 
-/// Declarations by (table, full name), as indices into the active
-/// declarations.
-type Table<'d> = rustc_hash::FxHashMap<(SymbolKind, &'d str), usize>;
-
-/// Declarations by (table, full name); the first one wins.
-fn symbol_table<'d>(decls: &[(SymbolKind, &'d Decl)]) -> Table<'d> {
-    let mut table = Table::default();
-    for (i, (k, d)) in decls.iter().enumerate() {
-        table.entry((*k, &*d.name)).or_insert(i);
-    }
-    table
-}
-
 fn resolve_alias(aliases: &rustc_hash::FxHashMap<Sym, Sym>, name: Sym) -> Sym {
     aliases.get(&name).cloned().unwrap_or(name)
 }
@@ -2362,43 +1823,6 @@ fn eval_set_expr<T: Ord + Clone>(
         }
         _ => BTreeSet::new(),
     }
-}
-
-/// Each class's (and class map's) permissions, commons included, by full
-/// name.
-fn class_perms(items: &[Item<'_>], table: &Table<'_>) -> HashMap<String, BTreeSet<String>> {
-    let mut own: HashMap<String, BTreeSet<String>> = HashMap::new();
-    let mut commons: HashMap<String, BTreeSet<String>> = HashMap::new();
-    let mut links: Vec<(String, String)> = Vec::new();
-    for item in items {
-        match item.stmt {
-            Statement::Class(c) => {
-                own.entry(c.name.to_string())
-                    .or_default()
-                    .extend(c.perms.iter().map(|p| p.to_string()));
-            }
-            Statement::ClassMap(c) => {
-                own.entry(c.name.to_string())
-                    .or_default()
-                    .extend(c.perms.iter().map(|p| p.to_string()));
-            }
-            Statement::Common(c) => {
-                commons
-                    .entry(c.name.to_string())
-                    .or_default()
-                    .extend(c.perms.iter().map(|p| p.to_string()));
-            }
-            Statement::ClassCommon(cc) => links.push((cc.class.to_string(), cc.common.to_string())),
-            _ => {}
-        }
-    }
-    for (class, common) in links {
-        if let Some(p) = commons.get(&common).cloned() {
-            own.entry(class).or_default().extend(p);
-        }
-    }
-    own.retain(|c, _| table.contains_key(&(SymbolKind::Class, c.as_str())));
-    own
 }
 
 /// The (class, permissions) pairs a class-permission argument stands for.
@@ -2560,6 +1984,25 @@ fn references<'s>(s: &'s Statement, out: &mut Vec<(SymbolKind, &'s str)>) {
     s.names(RefKind::Type, &mut Referenced(out));
 }
 
+/// The symbol table a named argument of a parameter of kind `param` is
+/// looked up in; `None` for `string` and `name` (no declaration).
+fn param_symbol_kind(param: ParamKind) -> Option<SymbolKind> {
+    Some(match param {
+        ParamKind::Type => SymbolKind::Type,
+        ParamKind::Role => SymbolKind::Role,
+        ParamKind::User => SymbolKind::User,
+        ParamKind::Boolean => SymbolKind::Boolean,
+        ParamKind::Sensitivity => SymbolKind::Sensitivity,
+        ParamKind::Category | ParamKind::CategorySet => SymbolKind::Category,
+        ParamKind::Level => SymbolKind::Level,
+        ParamKind::LevelRange => SymbolKind::LevelRange,
+        ParamKind::Class | ParamKind::ClassMap => SymbolKind::Class,
+        ParamKind::ClassPermission => SymbolKind::ClassPermission,
+        ParamKind::IpAddr => SymbolKind::IpAddr,
+        _ => return None,
+    })
+}
+
 /// Whether a macro parameter of kind `param` stands for names of `kind`.
 fn param_fits(param: ParamKind, kind: SymbolKind) -> bool {
     matches!(
@@ -2579,23 +2022,6 @@ fn param_fits(param: ParamKind, kind: SymbolKind) -> bool {
             | (ParamKind::ClassPermission, SymbolKind::ClassPermission)
             | (ParamKind::IpAddr, SymbolKind::IpAddr)
     )
-}
-
-/// A tunable condition's value, if every tunable in it is known.
-fn eval_bool(t: &Term, values: &HashMap<String, bool>) -> Option<bool> {
-    match t {
-        Term::Leaf(r) => values.get(r.as_str()).copied(),
-        Term::Expr(e) => match &**e {
-            Expr::Not(a) => eval_bool(a, values).map(|v| !v),
-            Expr::And(a, b) => Some(eval_bool(a, values)? && eval_bool(b, values)?),
-            Expr::Or(a, b) => Some(eval_bool(a, values)? || eval_bool(b, values)?),
-            Expr::Xor(a, b) => Some(eval_bool(a, values)? != eval_bool(b, values)?),
-            Expr::Eq(a, b) => Some(eval_bool(a, values)? == eval_bool(b, values)?),
-            Expr::Neq(a, b) => Some(eval_bool(a, values)? != eval_bool(b, values)?),
-            Expr::List(items) if items.len() == 1 => eval_bool(&items[0], values),
-            _ => None,
-        },
-    }
 }
 
 fn term_text(t: &Term) -> String {
@@ -2794,8 +2220,8 @@ mod tests {
         assert_eq!(
             missing,
             [
-                (SymbolKind::Macro, "no_macro"),
-                (SymbolKind::Block, "nowhere")
+                (SymbolKind::Block, "nowhere"),
+                (SymbolKind::Macro, "no_macro")
             ]
         );
     }

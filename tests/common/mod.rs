@@ -261,3 +261,40 @@ pub fn group_combinations() -> Vec<Vec<cilgen::virt_launcher::Group>> {
         .filter(|gs| gs.iter().all(|g| g.is_compiled_in()))
         .collect()
 }
+
+/// The kernel's `object_r` holds every type implicitly and is listed
+/// empty: it is left out, and so are users' `object_r`.
+pub type Members = BTreeMap<String, BTreeSet<String>>;
+
+pub fn roles_and_users(policy: &Path) -> (Members, Members) {
+    let read = |flag: &str, keyword: &str, list: &str| -> Members {
+        let (ok, text) = run(Command::new(tool("seinfo")).args([flag, "-x"]).arg(policy));
+        assert!(ok, "seinfo: {text}");
+        let mut out = Members::new();
+        for line in text.lines().map(str::trim) {
+            let Some(rest) = line.strip_prefix(keyword) else {
+                continue;
+            };
+            let mut words = rest.split_whitespace();
+            let Some(name) = words.next() else { continue };
+            if name == "object_r" || words.next() != Some(list) {
+                continue;
+            }
+            let mut members = BTreeSet::new();
+            let first = words.next().unwrap_or_default();
+            if first == "{" {
+                for w in words.by_ref() {
+                    if w == "};" || w == "}" {
+                        break;
+                    }
+                    members.insert(w.to_string());
+                }
+            } else {
+                members.insert(first.trim_end_matches(';').to_string());
+            }
+            out.insert(name.to_string(), members);
+        }
+        out
+    };
+    (read("-r", "role ", "types"), read("-u", "user ", "roles"))
+}
