@@ -69,6 +69,12 @@ pub enum Code {
     Recursive,
     /// `E0206`: a call argument that does not fit its parameter.
     BadArgument,
+    /// `E0301`: an allow rule grants what a `neverallow` or `neverallowx`
+    /// forbids (secilc's "neverallow check failed").
+    Neverallow,
+    /// `W0101`: a permission its class lacks, in a macro's body: an error
+    /// wherever the macro is called, nothing where it is not.
+    MacroPermission,
     /// `W0201`: an optional block that would be dropped without a word.
     DroppedOptional,
     /// `N0201`: a rule the node's policy already grants.
@@ -77,7 +83,7 @@ pub enum Code {
 
 impl Code {
     /// Every code, in order.
-    pub const ALL: [Code; 15] = [
+    pub const ALL: [Code; 17] = [
         Code::Syntax,
         Code::Shape,
         Code::Name,
@@ -91,6 +97,8 @@ impl Code {
         Code::MissingMacro,
         Code::Recursive,
         Code::BadArgument,
+        Code::Neverallow,
+        Code::MacroPermission,
         Code::DroppedOptional,
         Code::Redundant,
     ];
@@ -111,6 +119,8 @@ impl Code {
             Code::MissingMacro => "E0204",
             Code::Recursive => "E0205",
             Code::BadArgument => "E0206",
+            Code::Neverallow => "E0301",
+            Code::MacroPermission => "W0101",
             Code::DroppedOptional => "W0201",
             Code::Redundant => "N0201",
         }
@@ -119,7 +129,7 @@ impl Code {
     /// How serious a diagnostic of this code is.
     pub fn severity(self) -> Severity {
         match self {
-            Code::DroppedOptional => Severity::Warning,
+            Code::DroppedOptional | Code::MacroPermission => Severity::Warning,
             Code::Redundant => Severity::Note,
             _ => Severity::Error,
         }

@@ -103,6 +103,20 @@ pub enum Problem {
         /// The permission.
         perm: String,
     },
+    /// A permission the class does not have, inside a macro: secilc
+    /// resolves a macro's body only where it is called, so this is an
+    /// error at each call and nothing while there is none.
+    #[error(
+        "class `{class}` has no permission `{perm}` (in macro `{macro_name}`: an error wherever it is called; secilc does not look at a macro that is never called)"
+    )]
+    UnknownPermissionInMacro {
+        /// The class.
+        class: String,
+        /// The permission.
+        perm: String,
+        /// The macro, as written.
+        macro_name: String,
+    },
     /// A name declared twice in one namespace.
     #[error("`{name}` is already declared in this namespace (as {first})")]
     Duplicate {
@@ -154,6 +168,14 @@ impl Diagnostic {
         let (code, pointer, label) = match &self.problem {
             Problem::UnknownPermission { class, perm } => (
                 Code::UnknownPermission,
+                Pointer::Permission {
+                    class: class.clone(),
+                    perm: perm.clone(),
+                },
+                "not a permission of this class",
+            ),
+            Problem::UnknownPermissionInMacro { class, perm, .. } => (
+                Code::MacroPermission,
                 Pointer::Permission {
                     class: class.clone(),
                     perm: perm.clone(),
@@ -213,15 +235,24 @@ impl ValidateOptions {
     }
 }
 
-/// Runs every check; an empty result means nothing was found.
+/// Runs every check; an empty result means nothing was found. Permissions
+/// are checked against the kernel's catalog, where the policy declares a
+/// class, against its declaration.
 pub fn validate(policy: &Policy, options: &ValidateOptions) -> Vec<Diagnostic> {
-    // Classes, class maps and commons the policy declares add to (or
-    // create) the catalog's entries; a classcommon may come before its
-    // common, so those are applied after the walk.
+    validate_with(policy, options, &catalog_of(&[policy]))
+}
+
+/// The kernel's catalog with what `policies` declare: a class they declare
+/// has the permissions they declare (and its common's), whatever the
+/// kernel's catalog says; class maps are added. Give it every file of a
+/// policy, to check each file with [`validate_with`].
+pub fn catalog_of(policies: &[&Policy]) -> Catalog {
+    // A classcommon may come before its common, or in another file: those
+    // are applied after the walk.
     let mut catalog = Catalog::kernel().clone();
     let mut commons: HashMap<&str, Vec<&str>> = HashMap::new();
     let mut class_commons = Vec::new();
-    for s in policy.walk() {
+    for s in policies.iter().flat_map(|p| p.walk()) {
         match s {
             Statement::Common(c) => {
                 commons.insert(
@@ -229,7 +260,7 @@ pub fn validate(policy: &Policy, options: &ValidateOptions) -> Vec<Diagnostic> {
                     c.perms.iter().map(|p| p.as_str()).collect(),
                 );
             }
-            Statement::Class(c) => catalog.add_class(&c.name, c.perms.iter().map(|p| p.as_str())),
+            Statement::Class(c) => catalog.set_class(&c.name, c.perms.iter().map(|p| p.as_str())),
             Statement::ClassMap(c) => {
                 catalog.add_class(&c.name, c.perms.iter().map(|p| p.as_str()));
             }
@@ -242,20 +273,54 @@ pub fn validate(policy: &Policy, options: &ValidateOptions) -> Vec<Diagnostic> {
             catalog.add_class(class, perms.iter().copied());
         }
     }
+    catalog
+}
 
+/// [`validate`] with permissions checked against `catalog` (see
+/// [`catalog_of`]).
+pub fn validate_with(
+    policy: &Policy,
+    options: &ValidateOptions,
+    catalog: &Catalog,
+) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    for s in policy.walk() {
-        check_permissions(s, &catalog, &mut out);
-        if let Some(target) = options.release {
-            check_release(s, target, &mut out);
-        }
-    }
+    check_statements(&policy.statements, None, catalog, options, &mut out);
     let mut seen = Scope::default();
     check_duplicates(&policy.statements, &mut seen, &mut out);
     out
 }
 
-fn check_classperms(cp: &ClassPerms, span: Span, catalog: &Catalog, out: &mut Vec<Diagnostic>) {
+/// The per-statement checks, through every container; `in_macro` is the
+/// macro the statements are in.
+fn check_statements(
+    stmts: &[Statement],
+    in_macro: Option<&str>,
+    catalog: &Catalog,
+    options: &ValidateOptions,
+    out: &mut Vec<Diagnostic>,
+) {
+    for s in stmts {
+        check_permissions(s, in_macro, catalog, out);
+        if let Some(target) = options.release {
+            check_release(s, target, out);
+        }
+        let inner = match s {
+            Statement::Macro(m) => Some(m.name.as_str()),
+            _ => in_macro,
+        };
+        for body in s.bodies() {
+            check_statements(body, inner, catalog, options, out);
+        }
+    }
+}
+
+fn check_classperms(
+    cp: &ClassPerms,
+    span: Span,
+    in_macro: Option<&str>,
+    catalog: &Catalog,
+    out: &mut Vec<Diagnostic>,
+) {
     let ClassPerms::Anonymous { class, perms } = cp else {
         return;
     };
@@ -266,10 +331,15 @@ fn check_classperms(cp: &ClassPerms, span: Span, catalog: &Catalog, out: &mut Ve
     };
     for perm in perms.leaves() {
         if !known.iter().any(|k| k == perm.as_str()) {
+            let (class, perm) = (name.to_string(), perm.to_string());
             out.push(Diagnostic {
-                problem: Problem::UnknownPermission {
-                    class: name.to_string(),
-                    perm: perm.to_string(),
+                problem: match in_macro {
+                    Some(m) => Problem::UnknownPermissionInMacro {
+                        class,
+                        perm,
+                        macro_name: m.to_string(),
+                    },
+                    None => Problem::UnknownPermission { class, perm },
                 },
                 span,
                 related: None,
@@ -278,11 +348,20 @@ fn check_classperms(cp: &ClassPerms, span: Span, catalog: &Catalog, out: &mut Ve
     }
 }
 
-fn check_permissions(s: &Statement, catalog: &Catalog, out: &mut Vec<Diagnostic>) {
+fn check_permissions(
+    s: &Statement,
+    in_macro: Option<&str>,
+    catalog: &Catalog,
+    out: &mut Vec<Diagnostic>,
+) {
     match s {
-        Statement::AvRule(r) => check_classperms(&r.classperms, r.span, catalog, out),
-        Statement::ClassPermissionSet(c) => check_classperms(&c.classperms, c.span, catalog, out),
-        Statement::ClassMapping(c) => check_classperms(&c.classperms, c.span, catalog, out),
+        Statement::AvRule(r) => check_classperms(&r.classperms, r.span, in_macro, catalog, out),
+        Statement::ClassPermissionSet(c) => {
+            check_classperms(&c.classperms, c.span, in_macro, catalog, out)
+        }
+        Statement::ClassMapping(c) => {
+            check_classperms(&c.classperms, c.span, in_macro, catalog, out)
+        }
         _ => {}
     }
 }

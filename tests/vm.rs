@@ -800,14 +800,20 @@ fn parse_console(console: &str) -> BTreeMap<String, Run> {
     let mut by_pid: BTreeMap<String, String> = BTreeMap::new();
     // The probe's lines first: AVC lines can come before the run's own
     // header (the audit thread prints later), so pids are mapped first.
+    // The kernel prints to the same serial console: one of its messages can
+    // land on a probe's line, before or after the probe's text
+    // (`...result=ok[   43.65] audit: ...`). The probe's text is found
+    // where it starts, and a result ends where a kernel timestamp begins.
     for line in console.lines() {
-        let Some(rest) = line.trim_start().strip_prefix("VMPROBE run=") else {
+        let Some(at) = line.find("VMPROBE run=") else {
             continue;
         };
+        let rest = &line[at + "VMPROBE run=".len()..];
         let (name, rest) = rest.split_once(' ').unwrap_or((rest, ""));
         let run = runs.entry(name.to_string()).or_default();
         if let Some(op) = rest.strip_prefix("op=") {
             let (op, result) = op.split_once(" result=").unwrap_or((op, "?"));
+            let result = result.split(['[', ' ']).next().unwrap_or_default();
             run.results.push((op.to_string(), result.to_string()));
         } else if rest == "done" {
             run.done = true;
@@ -1350,7 +1356,7 @@ fn console_lines_are_read_and_normalised() {
 [    2.06] audit: type=1400 audit(1795933626.375:5): avc:  denied  { transition } for  pid=94 comm=\"vmprobe\" path=\"/bin/vmprobe\" dev=\"rootfs\" ino=20 scontext=system_u:system_r:kernel_t:s0 tcontext=system_u:system_r:d.process:s0 tclass=process permissive=0
 VMPROBE run=v.enforcing pid=94 context=system_u:system_r:d.process:s0
 VMPROBE run=v.enforcing op=queue-open result=EACCES
-[    2.14] audit: type=1400 audit(1795933626.452:20): avc:  denied  { relabelfrom relabelto } for  pid=94 comm=\"vmprobe\" scontext=system_u:system_r:d.process:s0 tcontext=system_u:system_r:d.process:s0 tclass=tun_socket permissive=1
+VMPROBE run=v.enforcing op=hp-mkdir result=ok[    2.14] audit: type=1400 audit(1795933626.452:20): avc:  denied  { relabelfrom relabelto } for  pid=94 comm=\"vmprobe\" scontext=system_u:system_r:d.process:s0 tcontext=system_u:system_r:d.process:s0 tclass=tun_socket permissive=1
 [    2.15] audit: type=1400 audit(1795933626.452:21): avc:  denied  { read } for  pid=95 comm=\"vmprobe\" ino=7 scontext=system_u:system_r:d.process:s0 tcontext=system_u:object_r:proc_kcore_t:s0 tclass=file permissive=1
 VMPROBE run=v.enforcing done
 ";
@@ -1359,9 +1365,13 @@ VMPROBE run=v.enforcing done
     assert_eq!(r.pid, "94");
     assert_eq!(r.context, "system_u:system_r:d.process:s0");
     assert!(r.done);
+    // A kernel message printed onto the probe's line is not its result.
     assert_eq!(
         r.results,
-        [("queue-open".to_string(), "EACCES".to_string())]
+        [
+            ("queue-open".to_string(), "EACCES".to_string()),
+            ("hp-mkdir".to_string(), "ok".to_string())
+        ]
     );
     // pid 95 is another process: its line is not this run's.
     assert_eq!(r.avcs.len(), 2);

@@ -13,7 +13,7 @@ use clap::{Args, Parser, Subcommand};
 
 use cilgen::diagnostic::{Code, Diagnostic, Label, Pointer, SourceFile};
 use cilgen::resolve::{Input, Model, RuleTarget, resolve};
-use cilgen::validate::{Release, ValidateOptions, validate};
+use cilgen::validate::{Release, ValidateOptions, catalog_of, validate_with};
 use cilgen::virt_launcher::{Group, VirtLauncher};
 use cilgen::{AvKind, Name, Policy, Ref};
 
@@ -75,6 +75,9 @@ enum Command {
         /// optionals that would drop, and rules it already grants
         #[arg(long, value_name = "FILE")]
         against: Vec<PathBuf>,
+        /// Do not check neverallow and neverallowx rules (as `secilc -N`)
+        #[arg(long)]
+        no_neverallow: bool,
         /// The files to check
         #[arg(required = true)]
         files: Vec<PathBuf>,
@@ -235,8 +238,9 @@ fn main() -> ExitCode {
         Command::Check {
             release,
             against,
+            no_neverallow,
             files,
-        } => check(release.as_deref(), &against, &files),
+        } => check(release.as_deref(), &against, !no_neverallow, &files),
         Command::Query {
             source,
             target,
@@ -663,7 +667,12 @@ fn inputs<'a>(texts: &'a [(String, String)], policies: &'a [Policy]) -> Vec<Inpu
         .collect()
 }
 
-fn check(release: Option<&str>, against: &[PathBuf], files: &[PathBuf]) -> Result<(), Failure> {
+fn check(
+    release: Option<&str>,
+    against: &[PathBuf],
+    neverallow: bool,
+    files: &[PathBuf],
+) -> Result<(), Failure> {
     let release = release
         .map(|r| r.parse::<Release>().map_err(usage))
         .transpose()?;
@@ -676,10 +685,14 @@ fn check(release: Option<&str>, against: &[PathBuf], files: &[PathBuf]) -> Resul
     // second core while the other does.
     let (mut found, model) = std::thread::scope(|scope| {
         let validated = scope.spawn(|| {
+            // Every file's classes count: a module's permissions are those
+            // of the classes its base declares.
+            let all: Vec<&cilgen::Policy> = policies.iter().collect();
+            let catalog = catalog_of(&all);
             let mut found: Vec<Diagnostic> = Vec::new();
             for (i, policy) in policies.iter().enumerate().skip(first) {
                 found.extend(
-                    validate(policy, &options)
+                    validate_with(policy, &options, &catalog)
                         .iter()
                         .map(|d| d.to_diagnostic(i)),
                 );
@@ -706,6 +719,19 @@ fn check(release: Option<&str>, against: &[PathBuf], files: &[PathBuf]) -> Resul
             .filter(|o| o.file >= first)
             .filter_map(|o| o.to_diagnostic()),
     );
+    if neverallow {
+        // A node's own violations are its baseline: a violation is the
+        // files' when the neverallow or a rule that breaks it is theirs.
+        found.extend(
+            model
+                .neverallow_violations()
+                .iter()
+                .filter(|v| {
+                    v.neverallow.file >= first || v.offending.iter().any(|o| o.file >= first)
+                })
+                .map(|v| v.to_diagnostic()),
+        );
+    }
     findings |= !found.is_empty();
     if !against.is_empty() {
         let node = resolve(&inputs[..first]);

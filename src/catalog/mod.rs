@@ -41,6 +41,12 @@ impl Catalog {
         }
     }
 
+    /// Makes `class`'s permissions exactly `perms`.
+    pub fn set_class<'a>(&mut self, class: &str, perms: impl IntoIterator<Item = &'a str>) {
+        self.classes.remove(class);
+        self.add_class(class, perms);
+    }
+
     /// The permissions of a class, if known.
     pub fn permissions(&self, class: &str) -> Option<&[String]> {
         self.classes.get(class).map(Vec::as_slice)

@@ -56,7 +56,9 @@ use crate::ast::*;
 use crate::diagnostic::{Code, Diagnostic, Label, Pointer, SourceFile};
 use crate::span::Span;
 
+mod neverallow;
 mod tree;
+pub use neverallow::Violation;
 use tree::{Found, NodeId, Tree};
 
 /// A resolved name: shared, so the model's many copies of one name cost
@@ -751,6 +753,10 @@ impl Model {
     }
 }
 
+/// Each class's (and class map's) permissions, its common's included, by
+/// full name.
+type ClassPermsTable = rustc_hash::FxHashMap<String, BTreeSet<String>>;
+
 /// A statement in its place.
 struct Item<'a> {
     stmt: &'a Statement,
@@ -1035,8 +1041,7 @@ impl<'a> Resolver<'a> {
                 }
             }
             for (o, missing) in disable {
-                self.tree.optionals[o].disabled_by = Some(missing.name.clone());
-                self.tree.optionals[o].disabled_at = Some(missing);
+                self.tree.disable(o, missing);
             }
             if !changed {
                 break;
@@ -1047,8 +1052,8 @@ impl<'a> Resolver<'a> {
 
     /// Each live class's (and class map's) permissions, its common's
     /// included, by full name.
-    fn class_perms(&self) -> HashMap<String, BTreeSet<String>> {
-        let mut own: HashMap<String, BTreeSet<String>> = HashMap::new();
+    fn class_perms(&self) -> ClassPermsTable {
+        let mut own = ClassPermsTable::default();
         let mut commons: HashMap<Sym, BTreeSet<String>> = HashMap::new();
         for (d, (_, decl)) in self.tree.decls.iter().enumerate() {
             if !matches!(
@@ -1091,7 +1096,7 @@ impl<'a> Resolver<'a> {
     fn missing<'s>(
         &self,
         item: &'s Item<'a>,
-        perms: &HashMap<String, BTreeSet<String>>,
+        perms: &ClassPermsTable,
         scratch: &mut Scratch<'s>,
     ) -> Option<Unresolved> {
         let (refs, checked) = scratch;
@@ -1829,7 +1834,7 @@ fn eval_set_expr<T: Ord + Clone>(
 fn expand_classperms(
     cp: &ClassPerms,
     ns: usize,
-    perms: &HashMap<String, BTreeSet<String>>,
+    perms: &ClassPermsTable,
     model: &Model,
     lookup: &Lookup<'_>,
 ) -> PermsPerClass {
@@ -1863,7 +1868,7 @@ fn expand_classperms(
 /// lacks: the class as written, its full name and the permission.
 fn unknown_permission(
     cp: &ClassPerms,
-    perms: &HashMap<String, BTreeSet<String>>,
+    perms: &ClassPermsTable,
     lookup: &dyn Fn(SymbolKind, &str) -> Option<Sym>,
 ) -> Option<(String, Sym, String)> {
     let ClassPerms::Anonymous { class, perms: expr } = cp else {
@@ -2146,6 +2151,66 @@ mod tests {
         let conditional: Vec<&Rule> = m.rules.iter().filter(|r| r.condition.is_some()).collect();
         assert_eq!(conditional.len(), 1);
         assert_eq!(conditional[0].condition, Some(("flag".to_string(), true)));
+    }
+
+    #[test]
+    fn neverallows_are_checked_as_libsepol_checks_them() {
+        let m = model(&format!(
+            "{BASE}
+            (type a) (type b) (type c)
+            (typeattribute doms) (typeattributeset doms (a b))
+            (typeattribute none) (typeattributeset none (and a (not a)))
+            (neverallow doms c (file (write)))
+            (allow a c (file (read)))
+            (allow b c (file (write read)))
+            (neverallow doms self (file (read)))
+            (allow a b (file (read)))
+            (allow doms self (file (read)))
+            (neverallow none c (file (read)))
+            (allow a c (file (getattr)))
+            (booleanif flag (true (allow a c (file (write)))))
+            (boolean flag false)"
+        ));
+        let found: Vec<(u32, usize)> = m
+            .neverallow_violations()
+            .iter()
+            .map(|v| (v.neverallow.span.start, v.offending.len()))
+            .collect();
+        // The first: `b` writes `c`, and so does `a` in a conditional rule
+        // (libsepol checks those too); the second: `doms self`, not `a` on
+        // `b`; the third names no type.
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[0].1, 2);
+        assert_eq!(found[1].1, 1);
+        let d = m.neverallow_violations()[0].to_diagnostic();
+        assert_eq!(d.code, Code::Neverallow);
+        assert_eq!(d.related.len(), 2);
+    }
+
+    #[test]
+    fn neverallowx_needs_an_allowx_that_narrows() {
+        let m = model(&format!(
+            "{BASE}
+            (type a) (type b) (type c)
+            (neverallowx a b (ioctl file (0x10)))
+            (allow a b (file (ioctl)))
+            (neverallowx a c (ioctl file (0x10)))
+            (allow a c (file (ioctl)))
+            (allowx a c (ioctl file (0x20)))
+            (neverallowx b c (ioctl file (range 0x1 0x30)))
+            (allow b c (file (ioctl)))
+            (allowx b c (ioctl file (0x20)))"
+        ));
+        let found: Vec<&str> = m
+            .neverallow_violations()
+            .iter()
+            .map(|v| v.keyword)
+            .collect();
+        // `a b`: ioctl with no allowx at all; `b c`: an allowx inside the
+        // forbidden range. `a c` is narrowed to an allowed command.
+        assert_eq!(found, ["neverallowx", "neverallowx"]);
+        let v = m.neverallow_violations();
+        assert!(v[1].neverallow.span.start > v[0].neverallow.span.start);
     }
 
     #[test]

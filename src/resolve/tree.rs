@@ -126,6 +126,22 @@ pub(super) struct Tree<'a> {
     pub optionals: Vec<OptionalBlock>,
     /// Problems no optional absorbs.
     pub errors: Vec<Unresolved>,
+    /// Whether any optional is disabled: until one is, a lookup need not
+    /// ask whether a declaration is in one.
+    any_disabled: bool,
+    /// How many nodes of each kind that a pass works on were made: a pass
+    /// with nothing to do does not walk the tree.
+    work: Work,
+}
+
+/// Counts of the nodes the passes work on.
+#[derive(Default)]
+struct Work {
+    tunableifs: usize,
+    ins: usize,
+    inherits: usize,
+    abstracts: usize,
+    calls: usize,
 }
 
 /// A failure of one statement, for [`Tree::fail`].
@@ -156,18 +172,34 @@ impl<'a> Tree<'a> {
             decl_nodes: Vec::new(),
             optionals: Vec::new(),
             errors: Vec::new(),
+            any_disabled: false,
+            work: Work::default(),
         };
         for (file, input) in inputs.iter().enumerate() {
             t.build(&input.policy.statements, ROOT, file);
         }
-        t.pass_tunableif();
-        t.pass_in(false);
-        t.pass_inherit_link();
-        t.check_inheritance_loops();
-        t.pass_inherit_copy();
-        t.pass_abstract();
-        t.pass_in(true);
-        t.pass_call();
+        // Each pass's nodes are counted as they are made (copies
+        // included): a pass none of whose nodes exists is skipped.
+        if t.work.tunableifs > 0 {
+            t.pass_tunableif();
+        }
+        if t.work.ins > 0 {
+            t.pass_in(false);
+        }
+        if t.work.inherits > 0 {
+            t.pass_inherit_link();
+            t.check_inheritance_loops();
+            t.pass_inherit_copy();
+        }
+        if t.work.abstracts > 0 {
+            t.pass_abstract();
+        }
+        if t.work.ins > 0 {
+            t.pass_in(true);
+        }
+        if t.work.calls > 0 {
+            t.pass_call();
+        }
         t
     }
 
@@ -178,6 +210,14 @@ impl<'a> Tree<'a> {
             Kind::Optional(i, _) => Some(i),
             _ => self.nodes[parent].opt,
         };
+        match kind {
+            Kind::TunIf(_) => self.work.tunableifs += 1,
+            Kind::In(..) => self.work.ins += 1,
+            Kind::Inherit { .. } => self.work.inherits += 1,
+            Kind::Stmt(Statement::BlockAbstract(_)) => self.work.abstracts += 1,
+            Kind::Call { .. } => self.work.calls += 1,
+            _ => {}
+        }
         let id = self.nodes.len();
         self.nodes.push(Node {
             parent,
@@ -538,18 +578,22 @@ impl<'a> Tree<'a> {
         self.enabled(Some(o))
     }
 
+    /// Disables optional `o` for `why`, unless it already is.
+    pub fn disable(&mut self, o: usize, why: Unresolved) {
+        if self.optionals[o].disabled_by.is_none() {
+            self.optionals[o].disabled_by = Some(why.name.clone());
+            self.optionals[o].disabled_at = Some(why);
+            self.any_disabled = true;
+        }
+    }
+
     /// A statement at `node` failed: its optional is disabled (the first
     /// failure is kept as the reason), or, outside any, it is an error.
     fn fail(&mut self, node: NodeId, f: Failure) {
         let mut u = self.unresolved(node, f);
         u.via = (*self.nodes[node].via).clone();
         match self.nodes[node].opt {
-            Some(o) => {
-                if self.optionals[o].disabled_by.is_none() {
-                    self.optionals[o].disabled_by = Some(u.name.clone());
-                    self.optionals[o].disabled_at = Some(u);
-                }
-            }
+            Some(o) => self.disable(o, u),
             None => self.errors.push(u),
         }
     }
@@ -939,11 +983,7 @@ impl<'a> Tree<'a> {
                         span: m.span,
                     });
                     match t.nodes[n].opt {
-                        Some(o) if t.optionals[o].disabled_by.is_none() => {
-                            t.optionals[o].disabled_by = Some(u.name.clone());
-                            t.optionals[o].disabled_at = Some(u);
-                        }
-                        Some(_) => {}
+                        Some(o) => t.disable(o, u),
                         None => t.errors.push(u),
                     }
                     return;
@@ -989,7 +1029,10 @@ impl<'a> Tree<'a> {
         let e = *self.tabs[tab].get(&(kind, name))?;
         let node = match e {
             Entry::Decl(d) => {
-                if !self.enabled(self.decls[d].1.opt) {
+                if !self.any_disabled && hide.is_none() {
+                    return Some(e);
+                }
+                if self.any_disabled && !self.enabled(self.decls[d].1.opt) {
                     return None;
                 }
                 self.decl_nodes[d]
@@ -1031,10 +1074,17 @@ impl<'a> Tree<'a> {
         hide: Option<NodeId>,
     ) -> Option<Entry> {
         let parent = self.nodes[from].parent;
-        if !name.contains('.') {
-            return self
-                .with_parents(parent, kind, name, hide)
-                .or_else(|| self.get(0, kind, name, hide));
+        // No declared name holds a dot, so a plain search finds nothing for
+        // a dotted one: it is tried first, and the dotted walk only when it
+        // fails (most names are found, and need no scan for a dot).
+        let plain = if parent == ROOT {
+            self.get(0, kind, name, hide)
+        } else {
+            self.with_parents(parent, kind, name, hide)
+                .or_else(|| self.get(0, kind, name, hide))
+        };
+        if plain.is_some() || !name.contains('.') {
+            return plain;
         }
         let mut parts = name.split('.').filter(|p| !p.is_empty());
         let mut current = parts.next()?;
