@@ -274,13 +274,16 @@ fn secilc_lines(log: &str) -> BTreeSet<usize> {
         .collect()
 }
 
+/// A change to one line: the new line, or `None` where it does not apply.
+type Mutation = fn(&str) -> Option<String>;
+
 /// Changes to a project that break it as people break policies: a type
 /// declaration removed, a macro renamed, a block inherited twice; five of
 /// each, spread over the file. Each keeps the line count, so lines compare.
 fn mutants(text: &str) -> Vec<(String, String)> {
     let lines: Vec<&str> = text.lines().collect();
     let mut out = Vec::new();
-    let kinds: [(&str, fn(&str) -> Option<String>); 3] = [
+    let kinds: [(&str, Mutation); 3] = [
         ("a type declaration removed", |l| {
             let t = l.trim();
             (t.starts_with("(type ") && t.ends_with(')') && !t[6..t.len() - 1].contains([' ', '(']))
