@@ -562,14 +562,19 @@ fn check_duplicates<'p>(stmts: &'p [Statement], scope: &mut Scope<'p>, out: &mut
         if let Some((table, keyword, name)) = declaration(s) {
             let key = (table, name.as_str());
             if let Some(&(first, at)) = scope.names.get(&key) {
-                out.push(Diagnostic {
-                    problem: Problem::Duplicate {
-                        name: name.to_string(),
-                        first,
-                    },
-                    span: s.span(),
-                    related: Some(at),
-                });
+                // libsepol lets optionals share a name
+                // (`cil_allow_multiple_decls`); not a block and an optional.
+                let shared = first == "optional" && matches!(s, Statement::Optional(_));
+                if !shared {
+                    out.push(Diagnostic {
+                        problem: Problem::Duplicate {
+                            name: name.to_string(),
+                            first,
+                        },
+                        span: s.span(),
+                        related: Some(at),
+                    });
+                }
             } else {
                 scope.names.insert(key, (keyword, s.span()));
                 scope.order.push(key);
@@ -637,6 +642,30 @@ mod tests {
             .is_empty()
         );
         assert_eq!(problems("(class k (y))(allow a b (k (z)))", None).len(), 1);
+    }
+
+    #[test]
+    fn optionals_may_share_a_name_as_in_libsepol() {
+        let p = crate::parse(
+            "(type t) (optional o (allow t t (file (read)))) (optional o (type t) (allow t t (file (write))))
+             (block o (type u))",
+        )
+        .unwrap();
+        let found = validate(&p, &ValidateOptions::default());
+        // Two optionals of one name pass, and the second's body is still
+        // checked (`t` again); a block of that name does not pass.
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(matches!(
+            found[0].problem,
+            Problem::Duplicate { first: "type", .. }
+        ));
+        assert!(matches!(
+            found[1].problem,
+            Problem::Duplicate {
+                first: "optional",
+                ..
+            }
+        ));
     }
 
     #[test]
