@@ -340,6 +340,9 @@ impl Resolver<'_> {
         }
         let mut type_rules = Vec::new();
         let mut xperm_rules = Vec::new();
+        // Copies of a rule (inherited, called) share its statement: its
+        // values, 65,536 bits to read, are expanded once.
+        let mut ranges: rustc_hash::FxHashMap<usize, Vec<RangeInclusive<u16>>> = Default::default();
         for item in active {
             let origin = |span: Span| Origin {
                 file: item.file,
@@ -383,8 +386,13 @@ impl Resolver<'_> {
                     let set = match &r.permx {
                         PermxArg::Named(n) => full(SymbolKind::PermissionX, n, ns)
                             .and_then(|n| named.get(&n).cloned()),
-                        PermxArg::Anonymous(x) => full(SymbolKind::Class, &x.class, ns)
-                            .map(|c| (x.kind, c, permx_ranges(&x.values))),
+                        PermxArg::Anonymous(x) => full(SymbolKind::Class, &x.class, ns).map(|c| {
+                            let values = ranges
+                                .entry(&x.values as *const _ as usize)
+                                .or_insert_with(|| permx_ranges(&x.values))
+                                .clone();
+                            (x.kind, c, values)
+                        }),
                     };
                     let Some((xkind, class, values)) = set else {
                         continue;

@@ -45,15 +45,23 @@ pub(super) fn permx_ranges(e: &Expr<PermxValue>) -> Vec<RangeInclusive<u16>> {
     let bits = eval(e);
     let mut out: Vec<RangeInclusive<u16>> = Vec::new();
     let mut start: Option<u16> = None;
-    for v in 0..=u16::MAX {
-        let on = bits[usize::from(v) / 64] >> (v % 64) & 1 == 1;
-        match (on, start) {
-            (true, None) => start = Some(v),
-            (false, Some(s)) => {
-                out.push(s..=v - 1);
-                start = None;
-            }
+    for (w, &word) in bits.iter().enumerate() {
+        // A word that neither starts nor ends a range is passed whole.
+        match (word, start) {
+            (0, None) | (u64::MAX, Some(_)) => continue,
             _ => {}
+        }
+        for b in 0..64u16 {
+            let v = w as u16 * 64 + b;
+            let on = word >> b & 1 == 1;
+            match (on, start) {
+                (true, None) => start = Some(v),
+                (false, Some(s)) => {
+                    out.push(s..=v - 1);
+                    start = None;
+                }
+                _ => {}
+            }
         }
     }
     if let Some(s) = start {
