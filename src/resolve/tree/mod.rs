@@ -82,8 +82,8 @@ pub(super) struct Node<'a> {
 
 /// A block's datum: shared by the copies merged into one namespace.
 pub(super) struct BlockDatum<'a> {
-    /// Its full, dotted name.
-    pub full: String,
+    /// Its full, dotted name and a dot: the prefix of what it declares.
+    pub prefix: String,
     pub tab: usize,
     pub is_abstract: bool,
     /// The first node (`NODE(datum)` in libsepol).
@@ -252,11 +252,11 @@ impl<'a> Tree<'a> {
     }
 
     /// The dotted prefix of names declared under `n`.
-    fn prefix_of(&self, mut n: NodeId) -> String {
+    fn prefix_of(&self, mut n: NodeId) -> &str {
         loop {
             match self.nodes[n].kind {
-                Kind::Root => return String::new(),
-                Kind::Block(d) => return format!("{}.", self.blocks[d].full),
+                Kind::Root => return "",
+                Kind::Block(d) => return &self.blocks[d].prefix,
                 _ => n = self.nodes[n].parent,
             }
         }
@@ -310,12 +310,12 @@ impl<'a> Tree<'a> {
                 _ => Err(Some(n)),
             };
         }
-        let full = format!("{}{}", self.prefix_of(parent), b.name);
+        let prefix = format!("{}{}.", self.prefix_of(parent), b.name);
         let own = self.new_tab();
         let d = self.blocks.len();
         let node = self.add(parent, Kind::Block(d), file, via);
         self.blocks.push(BlockDatum {
-            full,
+            prefix,
             tab: own,
             is_abstract: false,
             first: node,
@@ -330,9 +330,13 @@ impl<'a> Tree<'a> {
     /// already there is reported when `report` (a copy: libsepol refuses
     /// it; a name written twice is the validator's to report).
     fn declare(&mut self, node: NodeId, s: &'a Statement, report: bool) {
+        let declared = declares(s);
+        if declared.is_empty() {
+            return;
+        }
         let tab = self.symtab_of(self.nodes[node].parent);
-        let prefix = self.prefix_of(self.nodes[node].parent);
-        for (kind, what, name) in declares(s) {
+        let prefix = self.prefix_of(self.nodes[node].parent).to_string();
+        for (kind, what, name) in declared {
             let key = (kind, name.as_str());
             if self.tabs[tab].contains_key(&key) {
                 if report {
