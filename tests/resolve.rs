@@ -245,16 +245,7 @@ fn the_debian_modules_with_the_virt_launcher_module_break_the_same_neverallows()
     let mut files = common::debian_modules(&dir);
     files.push(dir.join("container.cil"));
     files.push(dir.join("fedora_attrs.cil"));
-    let module = temp_dir("resolve-module").join("virt_launcher.cil");
-    std::fs::write(
-        &module,
-        cilgen::virt_launcher::VirtLauncher::new()
-            .generate()
-            .unwrap()
-            .to_string(),
-    )
-    .unwrap();
-    files.push(module);
+    files.push(common::default_module("resolve-module"));
     let line = assert_same(&files, Mls::AsWritten);
     assert!(line.contains(" 2 violated neverallows"), "{line}");
     eprintln!("{line}");

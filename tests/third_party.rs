@@ -120,18 +120,8 @@ fn platform_test(name: &str) {
     let files = platform(name);
     assert!(files.len() > 300, "{name}: {} modules", files.len());
     eprintln!("{}", assert_same(&files, Mls::Forced));
-    let dir = temp_dir(&format!("platform-{name}"));
-    let module = dir.join("virt_launcher.cil");
-    std::fs::write(
-        &module,
-        cilgen::virt_launcher::VirtLauncher::new()
-            .generate()
-            .unwrap()
-            .to_string(),
-    )
-    .unwrap();
     let mut with = files.clone();
-    with.push(module);
+    with.push(common::default_module(&format!("platform-{name}")));
     eprintln!("{}", assert_same(&with, Mls::Forced));
 }
 

@@ -301,3 +301,15 @@ pub fn roles_and_users(policy: &Path) -> (Members, Members) {
     };
     (read("-r", "role ", "types"), read("-u", "user ", "roles"))
 }
+
+/// The default virt-launcher module, written to `virt_launcher.cil` in a
+/// fresh folder named after `label`.
+pub fn default_module(label: &str) -> PathBuf {
+    let module = temp_dir(label).join("virt_launcher.cil");
+    let text = cilgen::virt_launcher::VirtLauncher::new()
+        .generate()
+        .unwrap()
+        .to_string();
+    std::fs::write(&module, text).unwrap();
+    module
+}

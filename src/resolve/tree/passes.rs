@@ -3,8 +3,22 @@
 //! copy), `blockabstract`, `in` (after), `call`.
 
 use super::*;
+use crate::span::Span;
 
 impl<'a> Tree<'a> {
+    /// The provenance of what an expansion copies under `dest`: `dest`'s,
+    /// then the statement (`what`, written at node `at`, `span`) that
+    /// expands.
+    fn expanded_by(&self, dest: NodeId, what: String, at: NodeId, span: Span) -> Arc<Vec<Via>> {
+        let mut via = (*self.nodes[dest].via).clone();
+        via.push(Via {
+            what,
+            file: self.nodes[at].file,
+            span,
+        });
+        Arc::new(via)
+    }
+
     /// Every node in tree order, from `start`, as the walk finds them:
     /// children added while walking are walked too. `enter` says whether
     /// to go into a node's children.
@@ -181,13 +195,7 @@ impl<'a> Tree<'a> {
                     Kind::Block(d) => self.blocks[d].first,
                     _ => target,
                 };
-                let mut via = (*self.nodes[target].via).clone();
-                via.push(Via {
-                    what: format!("in {}", i.container),
-                    file: self.nodes[n].file,
-                    span: i.span,
-                });
-                let via = Arc::new(via);
+                let via = self.expanded_by(target, format!("in {}", i.container), n, i.span);
                 self.copy_children(n, target, &via, false);
                 self.nodes[n].children.clear();
                 resolved += 1;
@@ -333,13 +341,8 @@ impl<'a> Tree<'a> {
                     let Kind::Inherit { bi, .. } = t.nodes[bi_node].kind else {
                         continue;
                     };
-                    let mut via = (*t.nodes[bi_node].via).clone();
-                    via.push(Via {
-                        what: format!("blockinherit {}", bi.block),
-                        file: t.nodes[bi_node].file,
-                        span: bi.span,
-                    });
-                    let via = Arc::new(via);
+                    let what = format!("blockinherit {}", bi.block);
+                    let via = t.expanded_by(bi_node, what, bi_node, bi.span);
                     t.copy_children(n, bi_node, &via, true);
                     if t.nodes.len() >= MAX_NODES {
                         let f = Failure {
@@ -462,13 +465,7 @@ impl<'a> Tree<'a> {
                     mac: Some(mac),
                     copied: true,
                 };
-                let mut via = (*t.nodes[n].via).clone();
-                via.push(Via {
-                    what: format!("call {}", call.name),
-                    file: t.nodes[n].file,
-                    span: call.span,
-                });
-                let via = Arc::new(via);
+                let via = t.expanded_by(n, format!("call {}", call.name), n, call.span);
                 t.copy_children(mac, n, &via, false);
             },
             |t, n| !matches!(t.nodes[n].kind, Kind::Macro(..)) && !t.is_abstract_block(n),
